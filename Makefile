@@ -1,0 +1,45 @@
+# Two commands on a fresh machine:  `make serve`  and  `make test`.
+# The virtualenv is rebuilt only when pyproject.toml changes (stamp file).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: setup
+setup: $(STAMP) system-deps
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+.PHONY: system-deps
+system-deps:
+	bash scripts/install-system-deps.sh
+
+.PHONY: serve
+serve: $(STAMP)
+	$(VENV)/bin/mockserver serve $(ARGS)
+
+.PHONY: test
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+.PHONY: typecheck
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+.PHONY: check
+check: lint typecheck test
+
+.PHONY: clean
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis artifacts

@@ -1,0 +1,386 @@
+"""Runs one client against one generated lifecycle, on the mock, on virtual time.
+
+One :class:`MockBackend` serves a whole check run: the mock's WSGI app on a frozen clock,
+reached in-process through ``responses`` by clients that use ``requests``, and through a live
+loopback server by anything else (other HTTP libraries, other languages). Every request
+passes one observer that records it with its virtual time and stops the client at the first
+sign of a runaway (a poll after a terminal status, a tight loop, an hour of polling).
+"""
+
+from __future__ import annotations
+
+import calendar
+import ctypes
+import json
+import math
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import responses
+from werkzeug.serving import make_server
+from werkzeug.test import Client
+
+from contract_tests.errors import ClientStopped, UsageError
+from contract_tests.model import GIVE_UP_LIMIT_SECONDS, TERMINAL, Lifecycle, Observation
+from contract_tests.virtual_time import VirtualClock, modules_of, patched_time
+
+__all__ = ["API_KEY", "ClientRun", "CommandFailed", "MockBackend", "Request", "StopReason"]
+
+API_KEY = "sk-contract-kit"
+#: More requests than an hour of polling every 5 s, with room: beyond it the client is spinning.
+MAX_REQUESTS = 1500
+#: Documented pace: polls of one report closer than this are a tight loop.
+MIN_POLL_GAP_SECONDS = 1.0
+#: Where the kit's frozen clock starts, so runs are reproducible.
+KIT_START_TIME = "2026-01-15T10:30:00Z"
+#: Reads of the clock without a sleep or a request in between: a busy wait.
+MAX_CLOCK_READS = 100_000
+#: Real seconds one example may take before the client is stopped.
+WALL_CLOCK_LIMIT = 30.0
+_TIME_AFTER_LIMIT = GIVE_UP_LIMIT_SECONDS + 60
+
+
+@dataclass(frozen=True)
+class StopReason:
+    """Why the kit stopped a client: ``kind`` for the checks, ``text`` for people."""
+
+    kind: Literal["after_terminal", "tight_loop", "busy_wait", "too_many_requests", "past_an_hour", "too_long_in_real_time"]
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request the client made, ``at`` seconds after the report was created."""
+
+    at: float
+    method: str
+    path: str
+    status: int
+    served: Observation | None  # what the lifecycle showed then (None: not found)
+    concerns_report: bool
+
+
+class CommandFailed(Exception):  # noqa: N818 - named for what the client did
+    """A client command exited non-zero; ``output`` is what it printed."""
+
+    def __init__(self, exit_code: int, output: str) -> None:
+        super().__init__(f"exit code {exit_code}: {output.strip()[-500:]}")
+        self.exit_code = exit_code
+        self.output = output
+
+
+@dataclass
+class ClientRun:
+    """What happened when the client was run on one lifecycle."""
+
+    lifecycle: Lifecycle
+    report_id: str
+    requests: list[Request] = field(default_factory=list)
+    returned: Any = None
+    did_return: bool = False
+    raised: BaseException | None = None
+    stopped: StopReason | None = None
+    ended_at: float = 0.0
+    last_event: str = "start"  # "poll", "sleep" or "start": what the client did last
+
+    @property
+    def polls(self) -> list[Request]:
+        """The client's GETs of its report."""
+        return [r for r in self.requests if r.concerns_report and r.method == "GET"]
+
+    def first_terminal_poll(self) -> Request | None:
+        """The first poll that was answered with a terminal status, if any."""
+        return next((p for p in self.polls if p.served and p.served.status in TERMINAL), None)
+
+    def describe_requests(self, limit: int = 40) -> str:
+        """The requests as lines, e.g. ``+5.0s GET /api/reports/rpt_1 -> 200 (processing)``."""
+        lines = []
+        for request in self.requests[:limit]:
+            served = request.served.status if request.served else "data: null"
+            lines.append(f"  +{request.at:.1f}s {request.method} {request.path} -> {request.status} ({served})")
+        if len(self.requests) > limit:
+            lines.append(f"  ... and {len(self.requests) - limit} more")
+        if self.did_return:
+            lines.append(f"  client returned after {self.ended_at:.1f}s")
+        elif self.stopped:
+            lines.append(f"  client stopped by the kit after {self.ended_at:.1f}s: {self.stopped}")
+        elif self.raised is not None:
+            lines.append(f"  client raised after {self.ended_at:.1f}s: {type(self.raised).__name__}: {self.raised}")
+        return "\n".join(lines) or "  (no requests)"
+
+
+class _Observer:
+    """Sees every request and sleep of one run; decides when to stop the client."""
+
+    def __init__(self, run: ClientRun, created_epoch: float, now: Callable[[], float]) -> None:
+        self.run = run
+        self.created_epoch = created_epoch
+        self.now = now
+        self.clock_reads = 0
+
+    def elapsed(self) -> float:
+        return self.now() - self.created_epoch
+
+    def request(self, method: str, path: str, status: int) -> StopReason | None:
+        """Record a request; the reason to stop the client, if any."""
+        elapsed = self.elapsed()
+        concerns = self.run.report_id in path
+        served = self.run.lifecycle.observation_at(elapsed) if concerns else None
+        already_terminal = self.run.first_terminal_poll() is not None
+        previous = self.run.polls[-1] if self.run.polls else None
+        self.run.requests.append(Request(elapsed, method, path, status, served, concerns))
+        self.run.last_event = "poll"
+        self.clock_reads = 0
+        if concerns and already_terminal:
+            return StopReason("after_terminal", "it polled again after the report reached a terminal status")
+        if concerns and method == "GET" and previous and elapsed - previous.at < MIN_POLL_GAP_SECONDS:
+            return StopReason("tight_loop", f"it polled twice within {MIN_POLL_GAP_SECONDS:g}s (a tight loop)")
+        return self._limits(elapsed)
+
+    def sleep(self, seconds: float) -> StopReason | None:
+        self.run.last_event = "sleep"
+        self.clock_reads = 0
+        return self._limits(self.elapsed() + seconds)
+
+    def clock_read(self) -> StopReason | None:
+        self.clock_reads += 1
+        if self.clock_reads > MAX_CLOCK_READS:
+            return StopReason("busy_wait", f"it read the clock {MAX_CLOCK_READS} times without sleeping (a busy wait)")
+        return None
+
+    def _limits(self, elapsed: float) -> StopReason | None:
+        if len(self.run.requests) > MAX_REQUESTS:
+            return StopReason("too_many_requests", f"it made more than {MAX_REQUESTS} requests")
+        if elapsed > _TIME_AFTER_LIMIT:
+            return StopReason("past_an_hour", f"it was still polling after {GIVE_UP_LIMIT_SECONDS:g}s (an hour) of virtual time")
+        return None
+
+
+_REAL_TIME_STOP = StopReason("too_long_in_real_time", f"it ran for more than {WALL_CLOCK_LIMIT:g}s of real time")
+
+
+class _StopFromWatchdog(ClientStopped):
+    def __init__(self) -> None:
+        super().__init__(str(_REAL_TIME_STOP))
+
+
+def _throw_into(thread_id: int) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(_StopFromWatchdog))
+
+
+class MockBackend:
+    """The mock for one check run, reachable in-process and over loopback."""
+
+    def __init__(self, *, time_scale: float = 0.0) -> None:
+        from mockserver import create_app
+
+        self.time_scale = time_scale
+        config: dict[str, Any] = {"TIME_SCALE": time_scale, "JOURNAL_SIZE": 10, "VALIDATE_RESPONSES": "off"}
+        if time_scale == 0:
+            config["START_TIME"] = KIT_START_TIME
+        self.app = create_app(config)
+        self.control = Client(self.app)
+        self._observer: _Observer | None = None
+        self._stop_reason: StopReason | None = None
+        self._client_thread: int | None = None
+        self._server = make_server("127.0.0.1", 0, self._observed_app, threaded=True)
+        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop the loopback server."""
+        self._server.shutdown()
+        self._server.server_close()
+
+    # --- control ------------------------------------------------------------------------
+
+    def _control(self, method: str, path: str, body: Any = None) -> Any:
+        response = self.control.open(path, method=method, json=body)
+        payload = response.get_json()
+        if response.status_code != 200:
+            raise UsageError(f"the mock refused {method} {path}: {payload}")
+        return payload["data"]
+
+    def now(self) -> float:
+        """The mock's virtual time."""
+        return float(self._control("GET", "/_mock/clock")["epoch_seconds"])
+
+    def advance(self, seconds: float) -> None:
+        """Move the mock's clock forward."""
+        self._control("POST", "/_mock/clock/advance", {"seconds": seconds})
+
+    def prepare(self, lifecycle: Lifecycle, case_id: str) -> tuple[str, float]:
+        """Reset the mock and script ``lifecycle``: the report id and its creation time."""
+        self._control("POST", "/_mock/reset")
+        now = self.now()
+        if self.time_scale == 0 and now != math.ceil(now):
+            self.advance(math.ceil(now) - now)  # reports are created on whole seconds
+        if lifecycle.not_found:
+            return f"rpt_missing_{case_id}", self.now()
+        created = self._control("POST", "/_mock/reports", lifecycle.script(api_key=API_KEY, case_id=case_id))
+        created_epoch = float(calendar.timegm(time.strptime(created["created_at"], "%Y-%m-%dT%H:%M:%SZ")))
+        return str(created["id"]), created_epoch
+
+    # --- the observed app ---------------------------------------------------------------
+
+    def _observed_app(self, environ: dict[str, Any], start_response: Any) -> Any:
+        """The WSGI app behind the loopback server, recording each request."""
+        status_code: list[int] = []
+
+        def recording_start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+            status_code.append(int(status.split()[0]))
+            return start_response(status, headers, exc_info)
+
+        body = list(self.app(environ, recording_start_response))
+        self._observe(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), status_code[0], in_band=False)
+        return body
+
+    def _observe(self, method: str, path: str, status: int, *, in_band: bool) -> None:
+        observer = self._observer
+        if observer is None or path.startswith("/_mock"):
+            return
+        reason = observer.request(method, path, status)
+        if reason:
+            self._stop(reason, in_band=in_band)
+
+    def _stop(self, reason: StopReason, *, in_band: bool) -> None:
+        if self._stop_reason is None:
+            self._stop_reason = reason
+        if in_band:
+            raise ClientStopped(reason.text)
+        if self._client_thread is not None:
+            _throw_into(self._client_thread)
+
+    def _through_wsgi(self, request: Any) -> tuple[int, dict[str, str], bytes]:
+        """The ``responses`` callback: hand a ``requests`` request to the app in-process."""
+        parts = urlsplit(request.url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        body = request.body.encode() if isinstance(request.body, str) else request.body
+        response = self.control.open(target, method=request.method, headers=dict(request.headers), data=body)
+        self._observe(request.method, parts.path, response.status_code, in_band=True)
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        return response.status_code, headers, response.get_data()
+
+    @staticmethod
+    def _requests_mock(base_url: str, callback: Callable[[Any], tuple[int, dict[str, str], bytes]]) -> responses.RequestsMock:
+        mocked = responses.RequestsMock(assert_all_requests_are_fired=False)
+        pattern = re.compile(re.escape(base_url) + r"(/.*)?$")
+        for method in ("GET", "POST", "DELETE", "PUT", "PATCH", "HEAD"):
+            mocked.add_callback(method, pattern, callback=callback)
+        return mocked
+
+    # --- running clients ----------------------------------------------------------------
+
+    def run_python(self, client: Callable[..., Any], lifecycle: Lifecycle, case_id: str) -> ClientRun:
+        """Run a Python polling client on virtual time."""
+        report_id, created_epoch = self.prepare(lifecycle, case_id)
+        run = ClientRun(lifecycle=lifecycle, report_id=report_id)
+        clock = VirtualClock(self.now(), self.advance)
+        observer = _Observer(run, created_epoch, lambda: clock.epoch)
+        clock.before_sleep = lambda seconds: self._check(observer.sleep(seconds))
+        clock.on_time_read = lambda: self._check(observer.clock_read())
+        self._begin(observer)
+        watchdog = threading.Timer(WALL_CLOCK_LIMIT, lambda: self._stop(_REAL_TIME_STOP, in_band=False))
+        watchdog.daemon = True
+        try:
+            with self._requests_mock(self.base_url, self._through_wsgi), patched_time(clock, modules_of(client)):
+                watchdog.start()
+                try:
+                    run.returned = client(report_id, base_url=self.base_url, api_key=API_KEY)
+                    run.did_return = True
+                except ClientStopped:
+                    pass
+                except Exception as error:
+                    run.raised = error
+                finally:
+                    watchdog.cancel()
+        except ClientStopped:  # an asynchronous stop that landed after the client returned
+            pass
+        finally:
+            run.ended_at = clock.epoch - created_epoch
+            self._end(run)
+        return run
+
+    def _check(self, reason: StopReason | None) -> None:
+        if reason:
+            self._stop(reason, in_band=True)
+
+    def _begin(self, observer: _Observer) -> None:
+        self._observer = observer
+        self._stop_reason = None
+        self._client_thread = threading.get_ident()
+
+    def _end(self, run: ClientRun) -> None:
+        if self._stop_reason is not None:
+            run.stopped, run.raised, run.did_return = self._stop_reason, None, False
+        self._observer = None
+        self._client_thread = None
+
+    def run_command(self, command: str, lifecycle: Lifecycle, case_id: str) -> ClientRun:
+        """Run a client command under libfaketime at the mock's time scale."""
+        if self.time_scale <= 0:
+            raise UsageError("command clients need a running clock: create MockBackend(time_scale=100)")
+        report_id, created_epoch = self.prepare(lifecycle, case_id)
+        run = ClientRun(lifecycle=lifecycle, report_id=report_id)
+        observer = _Observer(run, created_epoch, self.now)
+        self._begin(observer)
+        argv = _faketime_argv(command.replace("{report_id}", report_id), self.time_scale)
+        environment = {**os.environ, "SW_BASE_URL": self.base_url, "SW_API_KEY": API_KEY}
+        limit = min(WALL_CLOCK_LIMIT, (_TIME_AFTER_LIMIT + 120) / self.time_scale)
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment, text=True)
+        try:
+            stdout, stderr = _communicate_until(process, limit, lambda: self._stop_reason)
+        finally:
+            run.ended_at = self.now() - created_epoch
+        if self._stop_reason is None and process.returncode is None:
+            self._stop_reason = _REAL_TIME_STOP
+        if self._stop_reason is None:
+            if process.returncode == 0:
+                try:
+                    run.returned, run.did_return = json.loads(stdout), True
+                except json.JSONDecodeError:
+                    run.raised = CommandFailed(0, "exit 0 but stdout is not the report as JSON: " + stdout[-300:])
+            else:
+                run.raised = CommandFailed(process.returncode, stderr + stdout)
+            gap = run.ended_at - (run.requests[-1].at if run.requests else 0.0)
+            run.last_event = "poll" if run.requests and gap < 2.0 else "sleep"
+        self._end(run)
+        return run
+
+
+def _faketime_argv(command: str, time_scale: float) -> list[str]:
+    argv = shlex.split(command)
+    if not argv:
+        raise UsageError("--client-cmd is empty: pass a command such as 'node client.js {report_id}'")
+    faketime = shutil.which("faketime")
+    if faketime is None:
+        raise UsageError("libfaketime is not installed: run `make setup` (Debian package faketime)")
+    return [faketime, "-f", f"+0 x{time_scale:g}", *argv]
+
+
+def _communicate_until(process: subprocess.Popen[str], limit: float, stop_reason: Callable[[], StopReason | None]) -> tuple[str, str]:
+    """Wait for the process, killing it when the kit says stop or ``limit`` real seconds pass."""
+    deadline = time.monotonic() + limit
+    result: list[tuple[str, str]] = []
+    reader = threading.Thread(target=lambda: result.append(process.communicate()), daemon=True)
+    reader.start()
+    while reader.is_alive():
+        reader.join(0.02)
+        if stop_reason() is not None or time.monotonic() > deadline:
+            process.kill()
+            reader.join(5)
+            break
+    return result[0] if result else ("", "")

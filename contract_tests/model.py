@@ -1,0 +1,133 @@
+"""What the kit generates: a lifecycle the mock will serve, and what the contract expects.
+
+Pure data, shared by the strategies, the harness and the checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "DOCUMENTED_TIMEOUTS",
+    "GIVE_UP_LIMIT_SECONDS",
+    "TIMEOUT_MARGIN_SECONDS",
+    "Analysis",
+    "Lifecycle",
+    "Observation",
+]
+
+Analysis = Literal["accident_only", "biomechanics", "demo"]
+
+#: Documented client timeouts (polling guide, "Timeout Guidelines").
+DOCUMENTED_TIMEOUTS: dict[str, float] = {"accident_only": 300.0, "biomechanics": 600.0, "demo": 120.0}
+#: Slack the rules allow around the documented timeouts.
+TIMEOUT_MARGIN_SECONDS = 30.0
+#: A client that polls longer than this is "polling for ever".
+GIVE_UP_LIMIT_SECONDS = 3600.0
+
+TERMINAL = frozenset({"completed", "failed", "cancelled"})
+
+
+@dataclass(frozen=True)
+class Observation:
+    """From ``after_seconds`` after creation on, GET answers ``status`` with ``progress``."""
+
+    after_seconds: float
+    status: str
+    progress: Mapping[str, Any] | None
+
+    def describe(self) -> str:
+        """One line, e.g. ``+10s processing delta_v_calculation "Starting analysis..."``."""
+        if self.progress is None:
+            shown = "progress=null"
+        else:
+            step = self.progress.get("current_step", "-")
+            message = self.progress.get("message")
+            extras = sorted(set(self.progress) - {"current_step", "steps_completed", "message"})
+            shown = f"{step} " + (repr(message) if message is not None else "(no message)")
+            if "steps_completed" not in self.progress:
+                shown += " (no steps_completed)"
+            if extras:
+                shown += f" +extra {extras}"
+        return f"+{self.after_seconds:g}s {self.status} {shown}"
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """One generated path. ``path`` names its family for the coverage table."""
+
+    path: str
+    analysis: Analysis
+    timeline: tuple[Observation, ...]
+    report: Mapping[str, Any] | None = None
+    derive_report: bool = True
+    extra_fields: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def not_found(self) -> bool:
+        """The id the client gets does not exist (GET answers ``data: null``)."""
+        return not self.timeline
+
+    @property
+    def terminal(self) -> Observation | None:
+        """The terminal observation, or ``None`` for a report that never finishes."""
+        return next((o for o in self.timeline if o.status in TERMINAL), None)
+
+    @property
+    def documented_timeout(self) -> float:
+        """The polling guide's timeout for this kind of report."""
+        return DOCUMENTED_TIMEOUTS[self.analysis]
+
+    def observation_at(self, elapsed: float) -> Observation | None:
+        """What GET answers ``elapsed`` seconds after creation (``None``: not found)."""
+        current = None
+        for observation in self.timeline:
+            if observation.after_seconds > elapsed:
+                break
+            current = observation
+            if observation.status in TERMINAL:
+                break
+        return current
+
+    def script(self, *, api_key: str, case_id: str) -> dict[str, Any]:
+        """The body of ``POST /_mock/reports`` that makes the mock serve this lifecycle."""
+        body: dict[str, Any] = {
+            "api_key": api_key,
+            "case_id": case_id,
+            "timeline": [
+                {
+                    "after_seconds": o.after_seconds,
+                    "status": o.status,
+                    "progress": None if o.progress is None else dict(o.progress),
+                }
+                for o in self.timeline
+            ],
+        }
+        if not self.derive_report:
+            body["report"] = None if self.report is None else dict(self.report)
+        if self.extra_fields:
+            body["extra_fields"] = dict(self.extra_fields)
+        return body
+
+    def describe(self) -> str:
+        """A readable multi-line account, for failure reports."""
+        if self.not_found:
+            return "  unknown report id: GET answers {\"success\": true, \"data\": null}"
+        lines = [f"  {self.path} ({self.analysis}; documented timeout {self.documented_timeout:g}s)"]
+        lines += [f"    {observation.describe()}" for observation in self.timeline]
+        if self.terminal is None:
+            lines.append("    (never reaches a terminal status)")
+        if self.terminal is not None and self.terminal.status == "completed":
+            if self.derive_report:
+                content = "output.report: the mock's own structured report"
+            elif self.report is None:
+                content = "output.report: null"
+            else:
+                types = [s.get("type") for s in self.report.get("sections", [])]
+                content = f"output.report sections: {types}"
+            lines.append(f"    {content}")
+        if self.extra_fields:
+            lines.append(f"    unknown extra fields on the report: {sorted(self.extra_fields)}")
+        return "\n".join(lines)

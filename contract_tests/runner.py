@@ -1,0 +1,218 @@
+"""Drive a client through generated lifecycles with Hypothesis; collect broken rules.
+
+Each broken rule raises its own :class:`RuleViolation` subclass, so Hypothesis shrinks each
+one separately to a minimal lifecycle and reports them together.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.errors import Flaky
+
+from contract_tests.checks import CONSUMER_RULES, RULES, Rule
+from contract_tests.errors import RuleViolation, UsageError
+from contract_tests.examples import explicit_consumer_reports, explicit_lifecycles, report_shape_family
+from contract_tests.harness import ClientRun, MockBackend
+from contract_tests.model import Lifecycle
+from contract_tests.strategies import completed_report_data, lifecycles
+
+__all__ = ["DEFAULT_EXAMPLES", "CheckResult", "check_client", "check_command", "check_consumer"]
+
+DEFAULT_EXAMPLES = 100
+DEFAULT_COMMAND_EXAMPLES = 15
+DEFAULT_COMMAND_TIME_SCALE = 100.0
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one check run."""
+
+    target: str
+    rules: list[Rule]
+    violations: list[RuleViolation] = field(default_factory=list)
+    coverage: Counter[str] = field(default_factory=Counter)
+    examples_run: int = 0
+    wall_seconds: float = 0.0
+    virtual_seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        """Whether every rule held."""
+        return not self.violations
+
+    @property
+    def broken_rules(self) -> list[str]:
+        """Names of the broken rules, in registry order."""
+        broken = {violation.rule for violation in self.violations}
+        return [r.name for r in self.rules if r.name in broken]
+
+
+def _validate_budget(examples: int, seed: int | None) -> None:
+    if not isinstance(examples, int) or isinstance(examples, bool) or examples < 0:
+        raise UsageError(f"examples={examples!r}: pass a whole number of examples, 0 or more")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise UsageError(f"seed={seed!r}: pass a whole number or None")
+
+
+def _collect(error: BaseException, into: list[RuleViolation]) -> None:
+    if isinstance(error, RuleViolation):
+        if all(v.rule != error.rule for v in into):
+            into.append(error)
+    elif isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            _collect(inner, into)
+    else:
+        raise error
+
+
+def _search(strategy: st.SearchStrategy[Any], explicit: list[Any], examples: int, seed: int | None, run_one: Callable[[Any], None], result: CheckResult) -> None:
+    """Run every explicit example, then let Hypothesis generate and shrink ``examples`` more.
+
+    The explicit ones run outside Hypothesis so that a failure among them does not stop the
+    search for other broken rules.
+    """
+    started = time.perf_counter()
+
+    def property_under_test(value: Any) -> None:
+        result.examples_run += 1
+        run_one(value)
+
+    try:
+        for value in explicit:
+            try:
+                property_under_test(value)
+            except RuleViolation as violation:
+                _collect(violation, result.violations)
+        if not examples:
+            return
+        test = settings(
+            max_examples=examples,
+            database=None,
+            deadline=None,
+            phases=(Phase.generate, Phase.shrink),
+            report_multiple_bugs=True,
+            suppress_health_check=list(HealthCheck),
+            verbosity=Verbosity.quiet,
+        )(given(strategy)(property_under_test))
+        if seed is not None:
+            test = hypothesis_seed(seed)(test)
+        try:
+            test()
+        except Flaky as error:
+            _collect_flaky(error, result)
+        except BaseException as error:  # a RuleViolation, or a group of them
+            _collect(error, result.violations)
+    finally:
+        result.wall_seconds = time.perf_counter() - started
+
+
+def _collect_flaky(error: Flaky, result: CheckResult) -> None:
+    found: list[RuleViolation] = []
+    for inner in getattr(error, "exceptions", ()):
+        if isinstance(inner, RuleViolation):
+            found.append(inner)
+    if not found:
+        raise error
+    for violation in found:
+        _collect(violation, result.violations)
+
+
+def _enforce_all(rules: list[Rule], run: ClientRun) -> None:
+    for rule in rules:
+        try:
+            rule.enforce(run)
+        except RuleViolation as violation:
+            violation.lifecycle_text = run.lifecycle.describe()
+            violation.requests_text = run.describe_requests()
+            raise
+
+
+def _count(result: CheckResult, lifecycle: Lifecycle) -> None:
+    result.coverage[f"path: {lifecycle.path}"] += 1
+    terminal = lifecycle.terminal
+    if terminal is not None and terminal.status == "completed":
+        result.coverage[report_shape_family(lifecycle.report, lifecycle.derive_report)] += 1
+
+
+def _select(names: list[str] | None, registry: dict[str, Rule]) -> list[Rule]:
+    if names is None:
+        return list(registry.values())
+    unknown = [name for name in names if name not in registry]
+    if unknown:
+        raise UsageError(f"rules={unknown!r} are unknown. Known rules: {', '.join(registry)}")
+    return [registry[name] for name in names]
+
+
+def _run_lifecycles(target: str, runner: Callable[[Lifecycle, str], ClientRun], examples: int, seed: int | None, rules: list[str] | None) -> CheckResult:
+    result = CheckResult(target=target, rules=_select(rules, RULES))
+    counter = iter(range(10**9))
+
+    def run_one(lifecycle: Lifecycle) -> None:
+        _count(result, lifecycle)
+        run = runner(lifecycle, f"case_kit_{next(counter)}")
+        result.virtual_seconds += max(run.ended_at, 0.0)
+        _enforce_all(result.rules, run)
+
+    _search(lifecycles(), explicit_lifecycles(), examples, seed, run_one, result)
+    return result
+
+
+def check_client(client: Callable[..., Any], *, examples: int = DEFAULT_EXAMPLES, seed: int | None = 0, rules: list[str] | None = None) -> CheckResult:
+    """Check a Python polling client ``client(report_id, *, base_url, api_key)``."""
+    _validate_budget(examples, seed)
+    if not callable(client):
+        raise UsageError(f"client={client!r} is not callable: pass a function such as wait_for_report")
+    backend = MockBackend()
+    try:
+        name = f"{getattr(client, '__module__', '?')}:{getattr(client, '__qualname__', repr(client))}"
+        return _run_lifecycles(name, lambda lifecycle, case: backend.run_python(client, lifecycle, case), examples, seed, rules)
+    finally:
+        backend.close()
+
+
+def check_command(command: str, *, examples: int = DEFAULT_COMMAND_EXAMPLES, seed: int | None = 0, time_scale: float = DEFAULT_COMMAND_TIME_SCALE, rules: list[str] | None = None) -> CheckResult:
+    """Check a client in any language: ``command`` with ``{report_id}``, run under libfaketime."""
+    _validate_budget(examples, seed)
+    if "{report_id}" not in command:
+        raise UsageError(f"command={command!r} has no {{report_id}}: write e.g. 'node client.js {{report_id}}'")
+    if time_scale <= 0:
+        raise UsageError(f"time_scale={time_scale!r}: pass a speed-up above 0, e.g. 100")
+    backend = MockBackend(time_scale=time_scale)
+    try:
+        return _run_lifecycles(command, lambda lifecycle, case: backend.run_command(command, lifecycle, case), examples, seed, rules)
+    finally:
+        backend.close()
+
+
+def check_consumer(consumer: Callable[[Any], Any], *, examples: int = DEFAULT_EXAMPLES, seed: int | None = 0) -> CheckResult:
+    """Check a report consumer ``consumer(data)`` on every valid completed report."""
+    _validate_budget(examples, seed)
+    if not callable(consumer):
+        raise UsageError(f"consumer={consumer!r} is not callable: pass a function taking the data object")
+    result = CheckResult(target=f"{getattr(consumer, '__module__', '?')}:{getattr(consumer, '__qualname__', repr(consumer))}", rules=list(CONSUMER_RULES.values()))
+
+    def run_one(data: dict[str, Any]) -> None:
+        result.coverage[report_shape_family(data["output"]["report"])] += 1
+        raised: BaseException | None = None
+        try:
+            consumer(data)
+        except Exception as error:
+            raised = error
+        for rule in result.rules:
+            try:
+                rule.enforce(data, raised)
+            except RuleViolation as violation:
+                report = data["output"]["report"]
+                violation.lifecycle_text = "  output.report: " + ("null" if report is None else str([s["type"] for s in report["sections"]]))
+                raise
+
+    _search(completed_report_data(), explicit_consumer_reports(), examples, seed, run_one, result)
+    return result

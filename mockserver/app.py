@@ -1,0 +1,64 @@
+"""The application factory: configuration, the store, the service and the blueprints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+from mockserver.service import ReportService
+from mockserver.settings import DEFAULTS, Settings
+from mockserver.store import open_store
+from mockserver.web import EXTENSION_KEY, service
+from mockserver.web.control import control, health
+from mockserver.web.errors import register_error_handlers
+from mockserver.web.inspector import inspector
+from mockserver.web.reports import reports
+from mockserver.web.storage import storage
+
+__all__ = ["create_app"]
+
+#: Paths the request journal leaves out: the control API and health checks are not traffic.
+_UNJOURNALED_PREFIXES = ("/_mock", "/healthz")
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """A configured mock server.
+
+    Configuration comes from :data:`mockserver.settings.DEFAULTS`, then ``MOCKSERVER_*``
+    environment variables, then ``config``.
+    """
+    # No app-wide /static: the inspector serves its files under /_mock/ with the control API.
+    app = Flask("mockserver", static_folder=None)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("MOCKSERVER")
+    if config:
+        app.config.update(config)
+    settings = Settings.from_config(app.config)
+    app.config["VALIDATE_RESPONSES"] = settings.validate_responses
+    app.config["API_KEYS"] = settings.api_keys
+    store = open_store(settings.store_url, journal_size=settings.journal_size)
+    app.extensions[EXTENSION_KEY] = ReportService(settings, store)
+
+    register_error_handlers(app)
+    app.register_blueprint(reports)
+    app.register_blueprint(storage)
+    app.register_blueprint(health)
+    if settings.control_api:
+        app.register_blueprint(control)
+        app.register_blueprint(inspector)
+    app.after_request(_journal_request)
+    return app
+
+
+def _journal_request(response: Response) -> Response:
+    if not request.path.startswith(_UNJOURNALED_PREFIXES):
+        service().record_request(
+            request.method,
+            request.path,
+            request.query_string.decode("latin-1"),
+            response.status_code,
+            g.get("journal_report_id"),
+        )
+    return response

@@ -1,0 +1,90 @@
+"""The storage interface: what the service needs from a backend, and nothing more.
+
+Backends keep reports, a few shared values (the clock anchor, the signing secret, the id
+sequence) and the request journal, so that every worker and replica that opens the same store
+sees the same reports at the same virtual time and signs URLs with the same secret.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from mockserver.lifecycle import ReportRecord
+
+__all__ = ["JournalEntry", "ReportStore", "StoreError"]
+
+
+class StoreError(Exception):
+    """Raised when a store URL cannot be opened or a backend misbehaves."""
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One request the mock received, as ``GET /_mock/requests`` reports it."""
+
+    method: str
+    path: str
+    query: str
+    status: int
+    at: float  # virtual Unix time
+    report_id: str | None
+    scenario: str | None
+
+
+class ReportStore(Protocol):
+    """What every backend implements. All methods are safe to call from several threads."""
+
+    #: The backend's name as ``/healthz`` shows it (``memory``, ``sqlite``, ``redis``).
+    kind: str
+
+    def add_report(self, record: ReportRecord) -> None:
+        """Store a new report."""
+
+    def get_report(self, report_id: str) -> ReportRecord | None:
+        """The report with this id, or ``None``."""
+
+    def reports_for_case(self, owner: str, case_id: str) -> list[ReportRecord]:
+        """The owner's reports of a case, newest first."""
+
+    def recent_reports(self, limit: int) -> list[ReportRecord]:
+        """Up to ``limit`` reports of every owner, newest first."""
+
+    def mark_cancelled(self, report_id: str, at: float) -> ReportRecord | None:
+        """Set ``cancelled_at`` unless already set; the stored record after the call."""
+
+    def remove_all_reports(self) -> int:
+        """Forget every report; how many there were."""
+
+    def remove_reports_created_before(self, cutoff: float) -> int:
+        """Forget the reports created before virtual time ``cutoff`` (retention); how many."""
+
+    def report_count(self) -> int:
+        """How many reports the store holds."""
+
+    def next_sequence(self) -> int:
+        """A number never returned before by this store (1, 2, 3, ...)."""
+
+    def value_or_default(self, key: str, default: str) -> str:
+        """The shared value under ``key``, storing ``default`` first if there is none."""
+
+    def set_value(self, key: str, value: str) -> None:
+        """Replace the shared value under ``key``."""
+
+    def add_to_number(self, key: str, amount: float) -> float:
+        """Atomically add ``amount`` to a shared number (0 when absent); the new total."""
+
+    def number(self, key: str) -> float:
+        """The shared number under ``key`` (0 when absent)."""
+
+    def append_request(self, entry: JournalEntry) -> None:
+        """Add to the journal, forgetting the oldest entries past its capacity."""
+
+    def requests(self, limit: int) -> tuple[list[JournalEntry], int]:
+        """The newest ``limit`` journal entries, oldest first, and how many it holds."""
+
+    def clear_requests(self) -> None:
+        """Empty the journal."""
+
+    def close(self) -> None:
+        """Release connections and files."""

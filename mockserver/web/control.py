@@ -1,0 +1,85 @@
+"""The mock's own control API under ``/_mock/`` (no API key), and ``/healthz``.
+
+Never under ``/api``; switched off with ``CONTROL_API = False`` for a public sandbox.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from mockserver import messages
+from mockserver.service import NotFound, RequestRejected
+from mockserver.web import service
+from mockserver.web.envelope import read_json_body, send_success
+
+__all__ = ["control", "health"]
+
+control = Blueprint("control", __name__, url_prefix="/_mock")
+health = Blueprint("health", __name__)
+
+MAX_JOURNAL_LIMIT = 10_000
+DEFAULT_OVERVIEW_LIMIT = 50
+MAX_OVERVIEW_LIMIT = 500
+
+
+@health.get("/healthz")
+def healthz() -> Response:
+    """Readiness: the store answers and the clock runs."""
+    return send_success(service().health())
+
+
+@control.get("/clock")
+def read_clock() -> Response:
+    return send_success(service().clock_view())
+
+
+@control.post("/clock/advance")
+def advance_clock() -> Response:
+    return send_success(service().advance_clock(read_json_body()))
+
+
+@control.post("/reset")
+def reset() -> Response:
+    return send_success(service().reset())
+
+
+@control.get("/requests")
+def list_requests() -> Response:
+    raw = request.args.get("limit", str(MAX_JOURNAL_LIMIT))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_JOURNAL_LIMIT:
+        raise RequestRejected(f"limit must be a whole number from 1 to {MAX_JOURNAL_LIMIT}")
+    return send_success(service().journal(int(raw)))
+
+
+@control.delete("/requests")
+def clear_requests() -> Response:
+    service().store.clear_requests()
+    return send_success(service().journal(MAX_JOURNAL_LIMIT))
+
+
+@control.get("/scenarios")
+def list_scenarios() -> Response:
+    return send_success(service().scenario_list())
+
+
+@control.get("/reports")
+def list_report_overviews() -> Response:
+    """Every owner's newest reports with status, scenario, step and virtual time left."""
+    raw = request.args.get("limit", str(DEFAULT_OVERVIEW_LIMIT))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_OVERVIEW_LIMIT:
+        raise RequestRejected(f"limit must be a whole number from 1 to {MAX_OVERVIEW_LIMIT}")
+    return send_success(service().report_overviews(int(raw)))
+
+
+@control.get("/reports/<report_id>/overview")
+def read_report_overview(report_id: str) -> Response:
+    """One report of any owner as the inspector shows it; 404 when unknown."""
+    found = service().report_overview(report_id)
+    if found is None:
+        raise NotFound(messages.REPORT_NOT_FOUND)
+    return send_success(found)
+
+
+@control.post("/reports")
+def create_scripted_report() -> Response:
+    return send_success(service().create_scripted(read_json_body(), base_url=request.host_url))

@@ -1,0 +1,99 @@
+"""Every JSON response goes out through here: the documented envelopes, self-validated.
+
+With ``VALIDATE_RESPONSES`` at ``raise`` (the test suite's setting) a response that does not
+match ``schemas/`` raises :class:`ResponseContractViolation` before it leaves the server; at
+``log`` it is logged as an error; at ``off`` nothing is checked (the fast path).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Response, current_app, request
+
+import schemas
+
+__all__ = ["ResponseContractViolation", "read_json_body", "send_error", "send_success"]
+
+_RULE_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+class ResponseContractViolation(AssertionError):
+    """Raised when the mock is about to send a response that breaks its own schemas."""
+
+
+def _openapi_path() -> str | None:
+    rule = request.url_rule
+    return None if rule is None else _RULE_ARGUMENT.sub(r"{\1}", rule.rule)
+
+
+def _check_against_contract(body: Mapping[str, Any], status: int) -> None:
+    mode = current_app.config.get("VALIDATE_RESPONSES", "off")
+    if mode == "off":
+        return
+    path = _openapi_path()
+    declared = path is not None and schemas.response_schema_ref(request.method, path, status)
+    if declared and path is not None:
+        problems = schemas.response_errors(request.method, path, status, body)
+    elif status >= 400:
+        problems = schemas.errors(body, "error-envelope")
+    else:
+        problems = [f"{request.method} {path} does not declare status {status}"]
+    if not problems:
+        return
+    summary = f"{request.method} {request.path} -> {status} breaks schemas/: " + "; ".join(problems)
+    if mode == "raise":
+        raise ResponseContractViolation(summary)
+    current_app.logger.error(summary)
+
+
+def _json_response(
+    body: Mapping[str, Any], status: int, headers: Mapping[str, str] | None
+) -> Response:
+    _check_against_contract(body, status)
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    response = Response(text, status=status, mimetype="application/json")
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def send_success(data: Any, status: int = 200) -> Response:
+    """``{"success": true, "data": ...}``."""
+    return _json_response({"success": True, "data": data}, status, None)
+
+
+def send_error(message: str, status: int, headers: Mapping[str, str] | None = None) -> Response:
+    """``{"success": false, "error": "..."}``, the documented error envelope."""
+    return _json_response({"success": False, "error": message}, status, headers)
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def read_json_body() -> object:
+    """The request body parsed as JSON, or a 400 naming what is wrong with it.
+
+    Raises :class:`mockserver.service.RequestRejected` so the same error handler answers.
+    """
+    from mockserver import messages
+    from mockserver.service import RequestRejected
+
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise RequestRejected(messages.REQUEST_BODY_EMPTY)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise RequestRejected(messages.REQUEST_BODY_NOT_UTF8) from error
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        detail = f"{error.msg} at line {error.lineno} column {error.colno}"
+        raise RequestRejected(messages.REQUEST_BODY_NOT_JSON.format(detail=detail)) from error
+    except (ValueError, RecursionError) as error:
+        raise RequestRejected(messages.REQUEST_BODY_NOT_JSON.format(detail=error)) from error

@@ -1,0 +1,62 @@
+"""The documented Reports API under ``/api``: create, get, list, cancel."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g, request
+
+from mockserver import messages
+from mockserver.service import owner_of_key
+from mockserver.web import service
+from mockserver.web.envelope import read_json_body, send_error, send_success
+
+__all__ = ["API_KEY_HEADER", "SCENARIO_HEADER", "reports"]
+
+API_KEY_HEADER = "X-API-Key"
+#: Mock-only: chooses the scenario of a report on create.
+SCENARIO_HEADER = "X-Mock-Scenario"
+
+reports = Blueprint("reports", __name__, url_prefix="/api")
+
+
+@reports.before_request
+def require_api_key() -> Response | None:
+    """Documented: every call carries ``X-API-Key``; a missing or invalid key is a 401."""
+    key = request.headers.get(API_KEY_HEADER, "").strip()
+    if not key:
+        return send_error(messages.MISSING_API_KEY, 401)
+    accepted = current_app.config.get("API_KEYS")
+    if not key.startswith("sk-") or (accepted and key not in accepted):
+        return send_error(messages.INVALID_API_KEY, 401)
+    g.owner = owner_of_key(key)
+    return None
+
+
+def _base_url() -> str:
+    return request.host_url
+
+
+@reports.post("/reports")
+def create_report() -> Response:
+    body = read_json_body()
+    created = service().create(
+        g.owner, body, scenario_name=request.headers.get(SCENARIO_HEADER), base_url=_base_url()
+    )
+    g.journal_report_id = created["id"]
+    return send_success(created)
+
+
+@reports.get("/reports")
+def list_reports() -> Response:
+    return send_success(service().list_case(g.owner, request.args.get("case_id")))
+
+
+@reports.get("/reports/<report_id>")
+def get_report(report_id: str) -> Response:
+    found = service().get(g.owner, report_id, base_url=_base_url())
+    g.journal_report_id = found["id"] if found else report_id
+    return send_success(found)
+
+
+@reports.delete("/reports/<report_id>")
+def cancel_report(report_id: str) -> Response:
+    return send_success(service().cancel(g.owner, report_id))

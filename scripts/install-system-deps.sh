@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite and tools need, only the ones that are missing.
+# Idempotent and quick when everything is present; run by `make test` and friends.
+set -euo pipefail
+
+# package -> why we need it
+PACKAGES=(
+  faketime       # libfaketime: runs clients in other languages on the mock's accelerated clock
+  poppler-utils  # pdftotext/pdftoppm: tests read the generated PDFs back
+  nodejs         # runs the documented JavaScript waitForReport client
+  chromium       # the inspector page's browser test runs in real headless Chromium
+  chromium-driver  # chromedriver, through which selenium drives that Chromium
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+# nodejs may come from outside Debian (the image ships /usr/bin/node): accept any node on PATH.
+if command -v node >/dev/null 2>&1; then
+  missing=("${missing[@]/nodejs}")
+fi
+to_install=()
+for pkg in "${missing[@]}"; do [ -n "$pkg" ] && to_install+=("$pkg"); done
+if [ "${#to_install[@]}" -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+echo "Installing Debian packages: ${to_install[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${to_install[@]}" >/dev/null

@@ -1,0 +1,100 @@
+"""Fixtures shared by the whole suite: a mock app on a frozen clock and a small API client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from mockserver import create_app
+from mockserver.clock import parse_timestamp
+
+START_TIME = "2026-01-15T10:30:00Z"
+API_KEY = "sk-test-tenant-one"
+OTHER_API_KEY = "sk-test-tenant-two"
+
+
+def make_app(**overrides: Any) -> Flask:
+    """A mock on a frozen clock at START_TIME that raises on any response breaking schemas/."""
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "TIME_SCALE": 0,
+        "START_TIME": START_TIME,
+        "VALIDATE_RESPONSES": "raise",
+        "SIGNING_SECRET": "test-secret",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+class ApiClient:
+    """The Reports API through Flask's test client, as one tenant."""
+
+    def __init__(self, client: FlaskClient, api_key: str = API_KEY) -> None:
+        self.client = client
+        self.api_key = api_key
+
+    def headers(self, **extra: str) -> dict[str, str]:
+        return {"X-API-Key": self.api_key, **extra}
+
+    def create(
+        self, case_id: str = "case_abc123", *, scenario: str | None = None, **body: Any
+    ) -> Any:
+        payload = {"case_id": case_id, "type": "technical_report", **body}
+        headers = self.headers(**({"X-Mock-Scenario": scenario} if scenario else {}))
+        response = self.client.post("/api/reports", json=payload, headers=headers)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["data"]
+
+    def get(self, report_id: str) -> Any:
+        response = self.client.get(f"/api/reports/{report_id}", headers=self.headers())
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["data"]
+
+    def advance(self, seconds: float) -> Any:
+        response = self.client.post("/_mock/clock/advance", json={"seconds": seconds})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["data"]
+
+    def now(self) -> float:
+        return float(self.client.get("/_mock/clock").get_json()["data"]["epoch_seconds"])
+
+
+@pytest.fixture
+def app() -> Iterator[Flask]:
+    yield make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def api(client: FlaskClient) -> ApiClient:
+    return ApiClient(client)
+
+
+@pytest.fixture
+def other_tenant(client: FlaskClient) -> ApiClient:
+    return ApiClient(client, OTHER_API_KEY)
+
+
+@pytest.fixture
+def start_epoch() -> float:
+    return parse_timestamp(START_TIME)
+
+
+@pytest.fixture
+def app_factory() -> Any:
+    """``app_factory(**config)``: a mock like ``app`` with some settings changed."""
+    return make_app
+
+
+@pytest.fixture
+def client_for() -> Any:
+    """``client_for(flask_client, api_key)``: an :class:`ApiClient` as another tenant."""
+    return ApiClient
