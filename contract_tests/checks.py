@@ -7,6 +7,7 @@ broken. Each rule cites the documentation it comes from.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -46,18 +47,24 @@ class Rule:
         """Raise this rule's :class:`RuleViolation` subclass when the check finds a breach."""
         finding = self.check(*arguments)
         if finding is not None:
-            raise self.violation(self.title, received=finding.received, expected=finding.expected, source=self.source)
+            raise self.violation(
+                self.title, received=finding.received, expected=finding.expected, source=self.source
+            )
 
 
 RULES: dict[str, Rule] = {}
 CONSUMER_RULES: dict[str, Rule] = {}
 
 
-def rule(name: str, *, title: str, source: str, applies_to: Literal["client", "consumer"] = "client") -> Callable[[Callable[..., Finding | None]], Callable[..., Finding | None]]:
+def rule(
+    name: str, *, title: str, source: str, applies_to: Literal["client", "consumer"] = "client"
+) -> Callable[[Callable[..., Finding | None]], Callable[..., Finding | None]]:
     """Register a check under ``name``; each rule gets its own violation type."""
 
     def register(check: Callable[..., Finding | None]) -> Callable[..., Finding | None]:
-        violation = type(f"{name.title().replace('_', '')}Violation", (RuleViolation,), {"rule": name})
+        violation = type(
+            f"{name.title().replace('_', '')}Violation", (RuleViolation,), {"rule": name}
+        )
         registry = RULES if applies_to == "client" else CONSUMER_RULES
         registry[name] = Rule(name, title, source, applies_to, check, violation)
         return check
@@ -88,17 +95,33 @@ def returns_only_completed_reports(run: ClientRun) -> Finding | None:
     seen = _seen_terminal(run)
     if run.did_return and seen != "completed":
         last = run.polls[-1].served.status if run.polls and run.polls[-1].served else "not found"
-        return Finding(f"the client returned while the report was {last}", "return only after GET shows status completed")
+        return Finding(
+            f"the client returned while the report was {last}",
+            "return only after GET shows status completed",
+        )
     if seen != "completed" or run.stopped:
         return None
     if not run.did_return:
-        return Finding(f"after GET showed completed, the client {_outcome(run)}", "return the completed report's data object")
+        return Finding(
+            f"after GET showed completed, the client {_outcome(run)}",
+            "return the completed report's data object",
+        )
     data = run.returned
     output = data.get("output") if isinstance(data, dict) else None
-    if not isinstance(data, dict) or data.get("status") != "completed" or data.get("id") != run.report_id:
-        return Finding(f"the client returned {str(data)[:200]}", f"the data object of report {run.report_id} with status completed")
+    if (
+        not isinstance(data, dict)
+        or data.get("status") != "completed"
+        or data.get("id") != run.report_id
+    ):
+        return Finding(
+            f"the client returned {str(data)[:200]}",
+            f"the data object of report {run.report_id} with status completed",
+        )
     if not isinstance(output, dict) or not output.get("pdf_url") or not output.get("docx_url"):
-        return Finding(f"the returned report's output is {str(output)[:200]}", "output with pdf_url and docx_url, as served")
+        return Finding(
+            f"the returned report's output is {str(output)[:200]}",
+            "output with pdf_url and docx_url, as served",
+        )
     return None
 
 
@@ -134,7 +157,9 @@ def raises_on_not_found(run: ClientRun) -> Finding | None:
     if run.did_return or run.stopped:
         return Finding(f"after data: null, the client {_outcome(run)}", "raise an error at once")
     if len(run.polls) > 1:
-        return Finding(f"the client polled the unknown id {len(run.polls)} times", "one GET, then raise")
+        return Finding(
+            f"the client polled the unknown id {len(run.polls)} times", "one GET, then raise"
+        )
     return None
 
 
@@ -183,7 +208,10 @@ def waits_for_documented_timeout(run: ClientRun) -> Finding | None:
 )
 def gives_up_within_an_hour(run: ClientRun) -> Finding | None:
     if run.stopped and run.stopped.kind in ("past_an_hour", "too_long_in_real_time"):
-        return Finding(f"the client {_outcome(run)}", f"raise a timeout error within {GIVE_UP_LIMIT_SECONDS:g}s")
+        return Finding(
+            f"the client {_outcome(run)}",
+            f"raise a timeout error within {GIVE_UP_LIMIT_SECONDS:g}s",
+        )
     return None
 
 
@@ -194,15 +222,24 @@ def gives_up_within_an_hour(run: ClientRun) -> Finding | None:
 )
 def polls_at_a_steady_pace(run: ClientRun) -> Finding | None:
     if run.stopped and run.stopped.kind in ("tight_loop", "busy_wait", "too_many_requests"):
-        return Finding(f"the client {_outcome(run)}", f"sleep between polls (at least {MIN_POLL_GAP_SECONDS:g}s)")
+        return Finding(
+            f"the client {_outcome(run)}",
+            f"sleep between polls (at least {MIN_POLL_GAP_SECONDS:g}s)",
+        )
     polls = run.polls
-    for previous, current in zip(polls, polls[1:], strict=False):
+    for previous, current in itertools.pairwise(polls):
         gap = current.at - previous.at
         if gap < MIN_POLL_GAP_SECONDS:
-            return Finding(f"polls at +{previous.at:.1f}s and +{current.at:.1f}s, {gap:.2f}s apart", f"at least {MIN_POLL_GAP_SECONDS:g}s between polls")
+            return Finding(
+                f"polls at +{previous.at:.1f}s and +{current.at:.1f}s, {gap:.2f}s apart",
+                f"at least {MIN_POLL_GAP_SECONDS:g}s between polls",
+            )
         unfinished = previous.served is not None and previous.served.status not in TERMINAL
         if unfinished and gap > MAX_POLL_GAP_SECONDS:
-            return Finding(f"polls at +{previous.at:.1f}s and +{current.at:.1f}s, {gap:.0f}s apart", f"at most {MAX_POLL_GAP_SECONDS:g}s between polls of an unfinished report")
+            return Finding(
+                f"polls at +{previous.at:.1f}s and +{current.at:.1f}s, {gap:.0f}s apart",
+                f"at most {MAX_POLL_GAP_SECONDS:g}s between polls of an unfinished report",
+            )
     return None
 
 
@@ -212,7 +249,12 @@ def polls_at_a_steady_pace(run: ClientRun) -> Finding | None:
     source=f"{REFERENCE} and CONTRACT.md: progress may be null and its fields absent; clients must tolerate extra fields",
 )
 def tolerates_documented_shapes(run: ClientRun) -> Finding | None:
-    if run.raised is None or _seen_terminal(run) or run.lifecycle.not_found or run.last_event != "poll":
+    if (
+        run.raised is None
+        or _seen_terminal(run)
+        or run.lifecycle.not_found
+        or run.last_event != "poll"
+    ):
         return None
     if run.ended_at >= run.lifecycle.documented_timeout - TIMEOUT_MARGIN_SECONDS:
         return None
@@ -235,7 +277,11 @@ def consumer_accepts_every_valid_report(data: Any, raised: BaseException | None)
     if raised is None:
         return None
     report = (data.get("output") or {}).get("report")
-    shape = "null" if report is None else f"sections {[s.get('type') for s in report.get('sections', [])]}"
+    shape = (
+        "null"
+        if report is None
+        else f"sections {[s.get('type') for s in report.get('sections', [])]}"
+    )
     return Finding(
         f"the consumer raised {type(raised).__name__}: {str(raised)[:200]} on output.report {shape}",
         "handle every valid shape: report null, sections absent, sections without data, extra fields",

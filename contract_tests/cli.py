@@ -30,16 +30,24 @@ def load_callable(reference: str) -> Callable[..., Any]:
     """The function named ``MODULE:FUNCTION``; a :class:`UsageError` listing what is there."""
     module_name, _, attribute = reference.partition(":")
     if not module_name or not attribute:
-        raise UsageError(f"{reference!r} is not MODULE:FUNCTION, e.g. my_app.polling:wait_for_report")
+        raise UsageError(
+            f"{reference!r} is not MODULE:FUNCTION, e.g. my_app.polling:wait_for_report"
+        )
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
-        raise UsageError(f"cannot import module {module_name!r}: {error}. Is it on PYTHONPATH?") from error
+        raise UsageError(
+            f"cannot import module {module_name!r}: {error}. Is it on PYTHONPATH?"
+        ) from error
     target: Any = module
     for part in attribute.split("."):
         if not hasattr(target, part):
-            available = sorted(n for n in dir(target) if not n.startswith("_") and callable(getattr(target, n)))
-            raise UsageError(f"{module_name!r} has no {attribute!r}. Callables there: {', '.join(available) or 'none'}")
+            available = sorted(
+                n for n in dir(target) if not n.startswith("_") and callable(getattr(target, n))
+            )
+            raise UsageError(
+                f"{module_name!r} has no {attribute!r}. Callables there: {', '.join(available) or 'none'}"
+            )
         target = getattr(target, part)
     if not callable(target):
         raise UsageError(f"{reference!r} is a {type(target).__name__}, not a function")
@@ -48,16 +56,38 @@ def load_callable(reference: str) -> Callable[..., Any]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
-    parser = argparse.ArgumentParser(prog="python -m contract_tests", description="Check a Reports API client against the documented contract, on virtual time.")
+    parser = argparse.ArgumentParser(
+        prog="python -m contract_tests",
+        description="Check a Reports API client against the documented contract, on virtual time.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="check a client, a consumer or a command")
     target = check.add_mutually_exclusive_group(required=True)
-    target.add_argument("--client", metavar="MODULE:FUNCTION", help="a Python polling client fn(report_id, *, base_url, api_key)")
+    target.add_argument(
+        "--client",
+        metavar="MODULE:FUNCTION",
+        help="a Python polling client fn(report_id, *, base_url, api_key)",
+    )
     target.add_argument("--consumer", metavar="MODULE:FUNCTION", help="a report consumer fn(data)")
-    target.add_argument("--client-cmd", metavar="COMMAND", help="a client in any language: a command with {report_id}; gets SW_BASE_URL and SW_API_KEY")
-    check.add_argument("--examples", type=int, help=f"generated examples (default {DEFAULT_EXAMPLES}, {DEFAULT_COMMAND_EXAMPLES} for --client-cmd)")
-    check.add_argument("--seed", type=int, default=0, help="Hypothesis seed (default 0: reproducible)")
-    check.add_argument("--time-scale", type=float, default=DEFAULT_COMMAND_TIME_SCALE, help="speed-up for --client-cmd under libfaketime (default 100)")
+    target.add_argument(
+        "--client-cmd",
+        metavar="COMMAND",
+        help="a client in any language: a command with {report_id}; gets SW_BASE_URL and SW_API_KEY",
+    )
+    check.add_argument(
+        "--examples",
+        type=int,
+        help=f"generated examples (default {DEFAULT_EXAMPLES}, {DEFAULT_COMMAND_EXAMPLES} for --client-cmd)",
+    )
+    check.add_argument(
+        "--seed", type=int, default=0, help="Hypothesis seed (default 0: reproducible)"
+    )
+    check.add_argument(
+        "--time-scale",
+        type=float,
+        default=DEFAULT_COMMAND_TIME_SCALE,
+        help="speed-up for --client-cmd under libfaketime (default 100)",
+    )
     return parser
 
 
@@ -82,8 +112,15 @@ def _run(arguments: argparse.Namespace) -> CheckResult:
         raise UsageError(f"--examples {arguments.examples}: pass 0 or more")
     if arguments.client_cmd:
         examples = DEFAULT_COMMAND_EXAMPLES if arguments.examples is None else arguments.examples
-        return check_command(arguments.client_cmd, examples=examples, seed=arguments.seed, time_scale=arguments.time_scale)
+        return check_command(
+            arguments.client_cmd,
+            examples=examples,
+            seed=arguments.seed,
+            time_scale=arguments.time_scale,
+        )
     examples = DEFAULT_EXAMPLES if arguments.examples is None else arguments.examples
     if arguments.consumer:
-        return check_consumer(load_callable(arguments.consumer), examples=examples, seed=arguments.seed)
+        return check_consumer(
+            load_callable(arguments.consumer), examples=examples, seed=arguments.seed
+        )
     return check_client(load_callable(arguments.client), examples=examples, seed=arguments.seed)

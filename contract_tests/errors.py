@@ -31,7 +31,7 @@ class RuleViolation(AssertionError):
         self.requests_text = ""
 
 
-class ClientStopped(BaseException):  # noqa: N818 - a signal, not an error of the kit
+class ClientStopped(BaseException):
     """Thrown into a client to stop it. A ``BaseException``, so ``except Exception`` in the
     client cannot swallow it: raised when the client polls after a terminal status, polls in a
     tight loop, or keeps going past an hour of virtual time."""

@@ -53,7 +53,14 @@ _TIME_AFTER_LIMIT = GIVE_UP_LIMIT_SECONDS + 60
 class StopReason:
     """Why the kit stopped a client: ``kind`` for the checks, ``text`` for people."""
 
-    kind: Literal["after_terminal", "tight_loop", "busy_wait", "too_many_requests", "past_an_hour", "too_long_in_real_time"]
+    kind: Literal[
+        "after_terminal",
+        "tight_loop",
+        "busy_wait",
+        "too_many_requests",
+        "past_an_hour",
+        "too_long_in_real_time",
+    ]
     text: str
 
     def __str__(self) -> str:
@@ -72,7 +79,7 @@ class Request:
     concerns_report: bool
 
 
-class CommandFailed(Exception):  # noqa: N818 - named for what the client did
+class CommandFailed(Exception):
     """A client command exited non-zero; ``output`` is what it printed."""
 
     def __init__(self, exit_code: int, output: str) -> None:
@@ -109,7 +116,9 @@ class ClientRun:
         lines = []
         for request in self.requests[:limit]:
             served = request.served.status if request.served else "data: null"
-            lines.append(f"  +{request.at:.1f}s {request.method} {request.path} -> {request.status} ({served})")
+            lines.append(
+                f"  +{request.at:.1f}s {request.method} {request.path} -> {request.status} ({served})"
+            )
         if len(self.requests) > limit:
             lines.append(f"  ... and {len(self.requests) - limit} more")
         if self.did_return:
@@ -117,7 +126,9 @@ class ClientRun:
         elif self.stopped:
             lines.append(f"  client stopped by the kit after {self.ended_at:.1f}s: {self.stopped}")
         elif self.raised is not None:
-            lines.append(f"  client raised after {self.ended_at:.1f}s: {type(self.raised).__name__}: {self.raised}")
+            lines.append(
+                f"  client raised after {self.ended_at:.1f}s: {type(self.raised).__name__}: {self.raised}"
+            )
         return "\n".join(lines) or "  (no requests)"
 
 
@@ -144,9 +155,18 @@ class _Observer:
         self.run.last_event = "poll"
         self.clock_reads = 0
         if concerns and already_terminal:
-            return StopReason("after_terminal", "it polled again after the report reached a terminal status")
-        if concerns and method == "GET" and previous and elapsed - previous.at < MIN_POLL_GAP_SECONDS:
-            return StopReason("tight_loop", f"it polled twice within {MIN_POLL_GAP_SECONDS:g}s (a tight loop)")
+            return StopReason(
+                "after_terminal", "it polled again after the report reached a terminal status"
+            )
+        if (
+            concerns
+            and method == "GET"
+            and previous
+            and elapsed - previous.at < MIN_POLL_GAP_SECONDS
+        ):
+            return StopReason(
+                "tight_loop", f"it polled twice within {MIN_POLL_GAP_SECONDS:g}s (a tight loop)"
+            )
         return self._limits(elapsed)
 
     def sleep(self, seconds: float) -> StopReason | None:
@@ -157,18 +177,26 @@ class _Observer:
     def clock_read(self) -> StopReason | None:
         self.clock_reads += 1
         if self.clock_reads > MAX_CLOCK_READS:
-            return StopReason("busy_wait", f"it read the clock {MAX_CLOCK_READS} times without sleeping (a busy wait)")
+            return StopReason(
+                "busy_wait",
+                f"it read the clock {MAX_CLOCK_READS} times without sleeping (a busy wait)",
+            )
         return None
 
     def _limits(self, elapsed: float) -> StopReason | None:
         if len(self.run.requests) > MAX_REQUESTS:
             return StopReason("too_many_requests", f"it made more than {MAX_REQUESTS} requests")
         if elapsed > _TIME_AFTER_LIMIT:
-            return StopReason("past_an_hour", f"it was still polling after {GIVE_UP_LIMIT_SECONDS:g}s (an hour) of virtual time")
+            return StopReason(
+                "past_an_hour",
+                f"it was still polling after {GIVE_UP_LIMIT_SECONDS:g}s (an hour) of virtual time",
+            )
         return None
 
 
-_REAL_TIME_STOP = StopReason("too_long_in_real_time", f"it ran for more than {WALL_CLOCK_LIMIT:g}s of real time")
+_REAL_TIME_STOP = StopReason(
+    "too_long_in_real_time", f"it ran for more than {WALL_CLOCK_LIMIT:g}s of real time"
+)
 
 
 class _StopFromWatchdog(ClientStopped):
@@ -177,7 +205,9 @@ class _StopFromWatchdog(ClientStopped):
 
 
 def _throw_into(thread_id: int) -> None:
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(_StopFromWatchdog))
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(_StopFromWatchdog)
+    )
 
 
 class MockBackend:
@@ -187,7 +217,11 @@ class MockBackend:
         from mockserver import create_app
 
         self.time_scale = time_scale
-        config: dict[str, Any] = {"TIME_SCALE": time_scale, "JOURNAL_SIZE": 10, "VALIDATE_RESPONSES": "off"}
+        config: dict[str, Any] = {
+            "TIME_SCALE": time_scale,
+            "JOURNAL_SIZE": 10,
+            "VALIDATE_RESPONSES": "off",
+        }
         if time_scale == 0:
             config["START_TIME"] = KIT_START_TIME
         self.app = create_app(config)
@@ -230,8 +264,12 @@ class MockBackend:
             self.advance(math.ceil(now) - now)  # reports are created on whole seconds
         if lifecycle.not_found:
             return f"rpt_missing_{case_id}", self.now()
-        created = self._control("POST", "/_mock/reports", lifecycle.script(api_key=API_KEY, case_id=case_id))
-        created_epoch = float(calendar.timegm(time.strptime(created["created_at"], "%Y-%m-%dT%H:%M:%SZ")))
+        created = self._control(
+            "POST", "/_mock/reports", lifecycle.script(api_key=API_KEY, case_id=case_id)
+        )
+        created_epoch = float(
+            calendar.timegm(time.strptime(created["created_at"], "%Y-%m-%dT%H:%M:%SZ"))
+        )
         return str(created["id"]), created_epoch
 
     # --- the observed app ---------------------------------------------------------------
@@ -245,7 +283,9 @@ class MockBackend:
             return start_response(status, headers, exc_info)
 
         body = list(self.app(environ, recording_start_response))
-        self._observe(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), status_code[0], in_band=False)
+        self._observe(
+            environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), status_code[0], in_band=False
+        )
         return body
 
     def _observe(self, method: str, path: str, status: int, *, in_band: bool) -> None:
@@ -269,13 +309,17 @@ class MockBackend:
         parts = urlsplit(request.url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         body = request.body.encode() if isinstance(request.body, str) else request.body
-        response = self.control.open(target, method=request.method, headers=dict(request.headers), data=body)
+        response = self.control.open(
+            target, method=request.method, headers=dict(request.headers), data=body
+        )
         self._observe(request.method, parts.path, response.status_code, in_band=True)
         headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
         return response.status_code, headers, response.get_data()
 
     @staticmethod
-    def _requests_mock(base_url: str, callback: Callable[[Any], tuple[int, dict[str, str], bytes]]) -> responses.RequestsMock:
+    def _requests_mock(
+        base_url: str, callback: Callable[[Any], tuple[int, dict[str, str], bytes]]
+    ) -> responses.RequestsMock:
         mocked = responses.RequestsMock(assert_all_requests_are_fired=False)
         pattern = re.compile(re.escape(base_url) + r"(/.*)?$")
         for method in ("GET", "POST", "DELETE", "PUT", "PATCH", "HEAD"):
@@ -284,7 +328,9 @@ class MockBackend:
 
     # --- running clients ----------------------------------------------------------------
 
-    def run_python(self, client: Callable[..., Any], lifecycle: Lifecycle, case_id: str) -> ClientRun:
+    def run_python(
+        self, client: Callable[..., Any], lifecycle: Lifecycle, case_id: str
+    ) -> ClientRun:
         """Run a Python polling client on virtual time."""
         report_id, created_epoch = self.prepare(lifecycle, case_id)
         run = ClientRun(lifecycle=lifecycle, report_id=report_id)
@@ -293,10 +339,15 @@ class MockBackend:
         clock.before_sleep = lambda seconds: self._check(observer.sleep(seconds))
         clock.on_time_read = lambda: self._check(observer.clock_read())
         self._begin(observer)
-        watchdog = threading.Timer(WALL_CLOCK_LIMIT, lambda: self._stop(_REAL_TIME_STOP, in_band=False))
+        watchdog = threading.Timer(
+            WALL_CLOCK_LIMIT, lambda: self._stop(_REAL_TIME_STOP, in_band=False)
+        )
         watchdog.daemon = True
         try:
-            with self._requests_mock(self.base_url, self._through_wsgi), patched_time(clock, modules_of(client)):
+            with (
+                self._requests_mock(self.base_url, self._through_wsgi),
+                patched_time(clock, modules_of(client)),
+            ):
                 watchdog.start()
                 try:
                     run.returned = client(report_id, base_url=self.base_url, api_key=API_KEY)
@@ -332,7 +383,9 @@ class MockBackend:
     def run_command(self, command: str, lifecycle: Lifecycle, case_id: str) -> ClientRun:
         """Run a client command under libfaketime at the mock's time scale."""
         if self.time_scale <= 0:
-            raise UsageError("command clients need a running clock: create MockBackend(time_scale=100)")
+            raise UsageError(
+                "command clients need a running clock: create MockBackend(time_scale=100)"
+            )
         report_id, created_epoch = self.prepare(lifecycle, case_id)
         run = ClientRun(lifecycle=lifecycle, report_id=report_id)
         observer = _Observer(run, created_epoch, self.now)
@@ -340,7 +393,9 @@ class MockBackend:
         argv = _faketime_argv(command.replace("{report_id}", report_id), self.time_scale)
         environment = {**os.environ, "SW_BASE_URL": self.base_url, "SW_API_KEY": API_KEY}
         limit = min(WALL_CLOCK_LIMIT, (_TIME_AFTER_LIMIT + 120) / self.time_scale)
-        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment, text=True)
+        process = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment, text=True
+        )
         try:
             stdout, stderr = _communicate_until(process, limit, lambda: self._stop_reason)
         finally:
@@ -352,7 +407,9 @@ class MockBackend:
                 try:
                     run.returned, run.did_return = json.loads(stdout), True
                 except json.JSONDecodeError:
-                    run.raised = CommandFailed(0, "exit 0 but stdout is not the report as JSON: " + stdout[-300:])
+                    run.raised = CommandFailed(
+                        0, "exit 0 but stdout is not the report as JSON: " + stdout[-300:]
+                    )
             else:
                 run.raised = CommandFailed(process.returncode, stderr + stdout)
             gap = run.ended_at - (run.requests[-1].at if run.requests else 0.0)
@@ -364,14 +421,18 @@ class MockBackend:
 def _faketime_argv(command: str, time_scale: float) -> list[str]:
     argv = shlex.split(command)
     if not argv:
-        raise UsageError("--client-cmd is empty: pass a command such as 'node client.js {report_id}'")
+        raise UsageError(
+            "--client-cmd is empty: pass a command such as 'node client.js {report_id}'"
+        )
     faketime = shutil.which("faketime")
     if faketime is None:
         raise UsageError("libfaketime is not installed: run `make setup` (Debian package faketime)")
     return [faketime, "-f", f"+0 x{time_scale:g}", *argv]
 
 
-def _communicate_until(process: subprocess.Popen[str], limit: float, stop_reason: Callable[[], StopReason | None]) -> tuple[str, str]:
+def _communicate_until(
+    process: subprocess.Popen[str], limit: float, stop_reason: Callable[[], StopReason | None]
+) -> tuple[str, str]:
     """Wait for the process, killing it when the kit says stop or ``limit`` real seconds pass."""
     deadline = time.monotonic() + limit
     result: list[tuple[str, str]] = []

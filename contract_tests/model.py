@@ -21,7 +21,11 @@ __all__ = [
 Analysis = Literal["accident_only", "biomechanics", "demo"]
 
 #: Documented client timeouts (polling guide, "Timeout Guidelines").
-DOCUMENTED_TIMEOUTS: dict[str, float] = {"accident_only": 300.0, "biomechanics": 600.0, "demo": 120.0}
+DOCUMENTED_TIMEOUTS: dict[str, float] = {
+    "accident_only": 300.0,
+    "biomechanics": 600.0,
+    "demo": 120.0,
+}
 #: Slack the rules allow around the documented timeouts.
 TIMEOUT_MARGIN_SECONDS = 30.0
 #: A client that polls longer than this is "polling for ever".
@@ -114,8 +118,10 @@ class Lifecycle:
     def describe(self) -> str:
         """A readable multi-line account, for failure reports."""
         if self.not_found:
-            return "  unknown report id: GET answers {\"success\": true, \"data\": null}"
-        lines = [f"  {self.path} ({self.analysis}; documented timeout {self.documented_timeout:g}s)"]
+            return '  unknown report id: GET answers {"success": true, "data": null}'
+        lines = [
+            f"  {self.path} ({self.analysis}; documented timeout {self.documented_timeout:g}s)"
+        ]
         lines += [f"    {observation.describe()}" for observation in self.timeline]
         if self.terminal is None:
             lines.append("    (never reaches a terminal status)")

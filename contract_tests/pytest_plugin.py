@@ -30,12 +30,22 @@ __all__ = ["ContractKit", "LiveMock"]
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("reports-contract", "Reports API contract checks")
-    group.addoption("--contract-examples", type=int, default=None, help="generated examples per contract check (default: the kit's default)")
-    group.addoption("--contract-seed", type=int, default=0, help="seed of the contract checks (default 0)")
+    group.addoption(
+        "--contract-examples",
+        type=int,
+        default=None,
+        help="generated examples per contract check (default: the kit's default)",
+    )
+    group.addoption(
+        "--contract-seed", type=int, default=0, help="seed of the contract checks (default 0)"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "contract_examples(n): number of generated examples for contract_kit checks in this test")
+    config.addinivalue_line(
+        "markers",
+        "contract_examples(n): number of generated examples for contract_kit checks in this test",
+    )
 
 
 class ContractKit:
@@ -59,20 +69,26 @@ class ContractKit:
         """Check a Python polling client ``client(report_id, *, base_url, api_key)``."""
         from contract_tests.runner import DEFAULT_EXAMPLES, check_client
 
-        return self._verdict(check_client(client, examples=self._budget(DEFAULT_EXAMPLES), seed=self.seed))
+        return self._verdict(
+            check_client(client, examples=self._budget(DEFAULT_EXAMPLES), seed=self.seed)
+        )
 
     def check_consumer(self, consumer: Callable[[Any], Any]) -> Any:
         """Check a consumer ``consumer(data)`` of completed reports."""
         from contract_tests.runner import DEFAULT_EXAMPLES, check_consumer
 
-        return self._verdict(check_consumer(consumer, examples=self._budget(DEFAULT_EXAMPLES), seed=self.seed))
+        return self._verdict(
+            check_consumer(consumer, examples=self._budget(DEFAULT_EXAMPLES), seed=self.seed)
+        )
 
     def check_command(self, command: str, *, time_scale: float = 100.0) -> Any:
         """Check a client in any language, run as ``command`` with ``{report_id}``."""
         from contract_tests.runner import DEFAULT_COMMAND_EXAMPLES, check_command
 
         budget = self._budget(DEFAULT_COMMAND_EXAMPLES)
-        return self._verdict(check_command(command, examples=budget, seed=self.seed, time_scale=time_scale))
+        return self._verdict(
+            check_command(command, examples=budget, seed=self.seed, time_scale=time_scale)
+        )
 
 
 @pytest.fixture
@@ -92,7 +108,12 @@ class LiveMock:
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base_url + path, data=data, method=method, headers={"Content-Type": "application/json", "X-API-Key": self.api_key})
+        request = urllib.request.Request(
+            self.base_url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", "X-API-Key": self.api_key},
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())["data"]
 
@@ -111,7 +132,11 @@ class LiveMock:
 
     def create_report(self, case_id: str = "case_pytest", **options: Any) -> dict[str, Any]:
         """Create a report as ``api_key`` would."""
-        created: dict[str, Any] = self._call("POST", "/api/reports", {"case_id": case_id, "type": "technical_report", "options": options})
+        created: dict[str, Any] = self._call(
+            "POST",
+            "/api/reports",
+            {"case_id": case_id, "type": "technical_report", "options": options},
+        )
         return created
 
 

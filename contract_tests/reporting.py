@@ -13,7 +13,11 @@ def render_result(result: CheckResult) -> str:
     lines.append(
         f"  {result.examples_run} examples (including shrinking) in {result.wall_seconds:.1f}s wall, "
         f"{result.virtual_seconds:,.0f}s of virtual time"
-        + (f" ({result.virtual_seconds / result.wall_seconds:,.0f}x real time)" if result.wall_seconds else "")
+        + (
+            f" ({result.virtual_seconds / result.wall_seconds:,.0f}x real time)"
+            if result.wall_seconds
+            else ""
+        )
     )
     lines.append("")
     broken = {violation.rule: violation for violation in result.violations}
@@ -44,6 +48,10 @@ def render_result(result: CheckResult) -> str:
     for name in sorted(result.coverage):
         lines.append(f"  {name:<{width}}  {result.coverage[name]:>5}")
     lines.append("")
-    verdict = "every rule holds" if result.passed else f"{len(broken)} rule(s) broken: {', '.join(result.broken_rules)}"
+    verdict = (
+        "every rule holds"
+        if result.passed
+        else f"{len(broken)} rule(s) broken: {', '.join(result.broken_rules)}"
+    )
     lines.append(f"Result: {verdict}")
     return "\n".join(lines)

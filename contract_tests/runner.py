@@ -19,7 +19,11 @@ from hypothesis.errors import Flaky
 
 from contract_tests.checks import CONSUMER_RULES, RULES, Rule
 from contract_tests.errors import RuleViolation, UsageError
-from contract_tests.examples import explicit_consumer_reports, explicit_lifecycles, report_shape_family
+from contract_tests.examples import (
+    explicit_consumer_reports,
+    explicit_lifecycles,
+    report_shape_family,
+)
 from contract_tests.harness import ClientRun, MockBackend
 from contract_tests.model import Lifecycle
 from contract_tests.strategies import completed_report_data, lifecycles
@@ -73,7 +77,14 @@ def _collect(error: BaseException, into: list[RuleViolation]) -> None:
         raise error
 
 
-def _search(strategy: st.SearchStrategy[Any], explicit: list[Any], examples: int, seed: int | None, run_one: Callable[[Any], None], result: CheckResult) -> None:
+def _search(
+    strategy: st.SearchStrategy[Any],
+    explicit: list[Any],
+    examples: int,
+    seed: int | None,
+    run_one: Callable[[Any], None],
+    result: CheckResult,
+) -> None:
     """Run every explicit example, then let Hypothesis generate and shrink ``examples`` more.
 
     The explicit ones run outside Hypothesis so that a failure among them does not stop the
@@ -151,7 +162,13 @@ def _select(names: list[str] | None, registry: dict[str, Rule]) -> list[Rule]:
     return [registry[name] for name in names]
 
 
-def _run_lifecycles(target: str, runner: Callable[[Lifecycle, str], ClientRun], examples: int, seed: int | None, rules: list[str] | None) -> CheckResult:
+def _run_lifecycles(
+    target: str,
+    runner: Callable[[Lifecycle, str], ClientRun],
+    examples: int,
+    seed: int | None,
+    rules: list[str] | None,
+) -> CheckResult:
     result = CheckResult(target=target, rules=_select(rules, RULES))
     counter = iter(range(10**9))
 
@@ -165,39 +182,77 @@ def _run_lifecycles(target: str, runner: Callable[[Lifecycle, str], ClientRun], 
     return result
 
 
-def check_client(client: Callable[..., Any], *, examples: int = DEFAULT_EXAMPLES, seed: int | None = 0, rules: list[str] | None = None) -> CheckResult:
+def check_client(
+    client: Callable[..., Any],
+    *,
+    examples: int = DEFAULT_EXAMPLES,
+    seed: int | None = 0,
+    rules: list[str] | None = None,
+) -> CheckResult:
     """Check a Python polling client ``client(report_id, *, base_url, api_key)``."""
     _validate_budget(examples, seed)
     if not callable(client):
-        raise UsageError(f"client={client!r} is not callable: pass a function such as wait_for_report")
+        raise UsageError(
+            f"client={client!r} is not callable: pass a function such as wait_for_report"
+        )
     backend = MockBackend()
     try:
-        name = f"{getattr(client, '__module__', '?')}:{getattr(client, '__qualname__', repr(client))}"
-        return _run_lifecycles(name, lambda lifecycle, case: backend.run_python(client, lifecycle, case), examples, seed, rules)
+        name = (
+            f"{getattr(client, '__module__', '?')}:{getattr(client, '__qualname__', repr(client))}"
+        )
+        return _run_lifecycles(
+            name,
+            lambda lifecycle, case: backend.run_python(client, lifecycle, case),
+            examples,
+            seed,
+            rules,
+        )
     finally:
         backend.close()
 
 
-def check_command(command: str, *, examples: int = DEFAULT_COMMAND_EXAMPLES, seed: int | None = 0, time_scale: float = DEFAULT_COMMAND_TIME_SCALE, rules: list[str] | None = None) -> CheckResult:
+def check_command(
+    command: str,
+    *,
+    examples: int = DEFAULT_COMMAND_EXAMPLES,
+    seed: int | None = 0,
+    time_scale: float = DEFAULT_COMMAND_TIME_SCALE,
+    rules: list[str] | None = None,
+) -> CheckResult:
     """Check a client in any language: ``command`` with ``{report_id}``, run under libfaketime."""
     _validate_budget(examples, seed)
     if "{report_id}" not in command:
-        raise UsageError(f"command={command!r} has no {{report_id}}: write e.g. 'node client.js {{report_id}}'")
+        raise UsageError(
+            f"command={command!r} has no {{report_id}}: write e.g. 'node client.js {{report_id}}'"
+        )
     if time_scale <= 0:
         raise UsageError(f"time_scale={time_scale!r}: pass a speed-up above 0, e.g. 100")
     backend = MockBackend(time_scale=time_scale)
     try:
-        return _run_lifecycles(command, lambda lifecycle, case: backend.run_command(command, lifecycle, case), examples, seed, rules)
+        return _run_lifecycles(
+            command,
+            lambda lifecycle, case: backend.run_command(command, lifecycle, case),
+            examples,
+            seed,
+            rules,
+        )
     finally:
         backend.close()
 
 
-def check_consumer(consumer: Callable[[Any], Any], *, examples: int = DEFAULT_EXAMPLES, seed: int | None = 0) -> CheckResult:
+def check_consumer(
+    consumer: Callable[[Any], Any], *, examples: int = DEFAULT_EXAMPLES, seed: int | None = 0
+) -> CheckResult:
     """Check a report consumer ``consumer(data)`` on every valid completed report."""
     _validate_budget(examples, seed)
     if not callable(consumer):
-        raise UsageError(f"consumer={consumer!r} is not callable: pass a function taking the data object")
-    result = CheckResult(target=f"{getattr(consumer, '__module__', '?')}:{getattr(consumer, '__qualname__', repr(consumer))}", rules=list(CONSUMER_RULES.values()))
+        raise UsageError(
+            f"consumer={consumer!r} is not callable: pass a function taking the data object"
+        )
+    result = CheckResult(
+        target=f"{getattr(consumer, '__module__', '?')}:{getattr(consumer, '__qualname__', repr(consumer))}",
+        rules=list(CONSUMER_RULES.values()),
+    )
 
     def run_one(data: dict[str, Any]) -> None:
         result.coverage[report_shape_family(data["output"]["report"])] += 1
@@ -211,7 +266,9 @@ def check_consumer(consumer: Callable[[Any], Any], *, examples: int = DEFAULT_EX
                 rule.enforce(data, raised)
             except RuleViolation as violation:
                 report = data["output"]["report"]
-                violation.lifecycle_text = "  output.report: " + ("null" if report is None else str([s["type"] for s in report["sections"]]))
+                violation.lifecycle_text = "  output.report: " + (
+                    "null" if report is None else str([s["type"] for s in report["sections"]])
+                )
                 raise
 
     _search(completed_report_data(), explicit_consumer_reports(), examples, seed, run_one, result)

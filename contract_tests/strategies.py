@@ -25,7 +25,9 @@ from contract_tests.documented import (
     STEP_REPORT_GENERATION,
 )
 from contract_tests.errors import UsageError
-from contract_tests.model import Lifecycle, Observation
+from contract_tests.model import Analysis, Lifecycle, Observation
+
+ANALYSES: tuple[Analysis, ...] = ("accident_only", "biomechanics", "demo")
 
 __all__ = [
     "PATHS",
@@ -57,7 +59,11 @@ _EXTRA_NAMES = st.sampled_from(["eta_seconds", "queue_position", "x_request_id",
 
 
 def progress_objects(
-    step: str | None, steps_completed: list[str], message: str, *, shapes: tuple[str, ...] = PROGRESS_SHAPES
+    step: str | None,
+    steps_completed: list[str],
+    message: str,
+    *,
+    shapes: tuple[str, ...] = PROGRESS_SHAPES,
 ) -> st.SearchStrategy[dict[str, Any] | None]:
     """Progress objects for one moment, in any tolerated shape (``shapes`` limits them).
 
@@ -70,7 +76,11 @@ def progress_objects(
     @st.composite
     def build(draw: st.DrawFn) -> dict[str, Any] | None:
         shape = draw(st.sampled_from(shapes))
-        full: dict[str, Any] = {"current_step": step, "steps_completed": list(steps_completed), "message": message}
+        full: dict[str, Any] = {
+            "current_step": step,
+            "steps_completed": list(steps_completed),
+            "message": message,
+        }
         if shape == "null":
             return None
         if shape == "empty":
@@ -96,7 +106,7 @@ def _gap() -> st.SearchStrategy[int]:
 def _lifecycle(draw: st.DrawFn, path: str) -> Lifecycle:
     if path == "not found":
         return Lifecycle(path=path, analysis="accident_only", timeline=())
-    analysis = draw(st.sampled_from(("accident_only", "biomechanics", "demo")))
+    analysis: Analysis = draw(st.sampled_from(ANALYSES))
     if path == "failed: biomechanics" and analysis == "accident_only":
         analysis = "biomechanics"
     steps = [STEP_DELTA_V, STEP_REPORT_GENERATION]
@@ -107,7 +117,9 @@ def _lifecycle(draw: st.DrawFn, path: str) -> Lifecycle:
     timeline = [Observation(0, "pending", draw(progress_objects(None, [], MESSAGE_STARTING)))]
     for _ in range(draw(st.integers(0, 2))):
         elapsed += draw(_gap())
-        timeline.append(Observation(elapsed, "pending", draw(progress_objects(None, [], MESSAGE_STARTING))))
+        timeline.append(
+            Observation(elapsed, "pending", draw(progress_objects(None, [], MESSAGE_STARTING)))
+        )
 
     if path == "cancelled while pending":
         elapsed += draw(_gap())
@@ -124,7 +136,11 @@ def _lifecycle(draw: st.DrawFn, path: str) -> Lifecycle:
 
     done: list[str] = []
     for step in walked:
-        minimum = 1 if path in ("cancelled while processing", "never terminal") and step == walked[-1] else 0
+        minimum = (
+            1
+            if path in ("cancelled while processing", "never terminal") and step == walked[-1]
+            else 0
+        )
         for _ in range(draw(st.integers(minimum, 2))):
             elapsed += draw(_gap())
             progress = draw(progress_objects(step, done, STEP_MESSAGES[step]))
@@ -137,15 +153,25 @@ def _lifecycle(draw: st.DrawFn, path: str) -> Lifecycle:
     elapsed += draw(_gap())
     current = walked[-1]
     if path == "completed":
-        final = {"current_step": current, "steps_completed": [*done, current], "message": MESSAGE_GENERATION_COMPLETE}
+        final = {
+            "current_step": current,
+            "steps_completed": [*done, current],
+            "message": MESSAGE_GENERATION_COMPLETE,
+        }
         derive = draw(st.booleans())
         report = None if derive else draw(st.none() | structured_reports())
         extra = draw(st.dictionaries(_EXTRA_NAMES, _EXTRA_VALUES, max_size=2))
         timeline.append(Observation(elapsed, "completed", final))
-        return Lifecycle(path, analysis, tuple(timeline), report=report, derive_report=derive, extra_fields=extra)
+        return Lifecycle(
+            path, analysis, tuple(timeline), report=report, derive_report=derive, extra_fields=extra
+        )
     message = CANCELLED_MESSAGE if path.startswith("cancelled") else failure_message
     status = "cancelled" if path.startswith("cancelled") else "failed"
-    timeline.append(Observation(elapsed, status, {"current_step": current, "steps_completed": done, "message": message}))
+    timeline.append(
+        Observation(
+            elapsed, status, {"current_step": current, "steps_completed": done, "message": message}
+        )
+    )
     return Lifecycle(path=path, analysis=analysis, timeline=tuple(timeline))
 
 
@@ -168,11 +194,23 @@ def charts() -> st.SearchStrategy[dict[str, Any]]:
 
     @st.composite
     def build(draw: st.DrawFn) -> dict[str, Any]:
-        labels = draw(st.lists(st.sampled_from(["Walking", "Sneeze", "Stairs", "Crash"]), max_size=4, unique=True))
-        values = st.lists(st.integers(0, 500) | st.floats(0, 500, allow_nan=False), min_size=len(labels), max_size=len(labels))
-        datasets = draw(st.lists(st.builds(lambda d: {"label": "Force (lbf)", "data": d}, values), max_size=2))
+        labels = draw(
+            st.lists(
+                st.sampled_from(["Walking", "Sneeze", "Stairs", "Crash"]), max_size=4, unique=True
+            )
+        )
+        values = st.lists(
+            st.integers(0, 500) | st.floats(0, 500, allow_nan=False),
+            min_size=len(labels),
+            max_size=len(labels),
+        )
+        datasets = draw(
+            st.lists(st.builds(lambda d: {"label": "Force (lbf)", "data": d}, values), max_size=2)
+        )
         return {
-            "chartType": draw(st.sampled_from(["CERVICAL_COMPRESSION", "LUMBAR_COMPRESSION", "PEAK_ACCELERATION"])),
+            "chartType": draw(
+                st.sampled_from(["CERVICAL_COMPRESSION", "LUMBAR_COMPRESSION", "PEAK_ACCELERATION"])
+            ),
             "title": "Crash vs ADL",
             "labels": labels,
             "datasets": datasets,
@@ -182,8 +220,15 @@ def charts() -> st.SearchStrategy[dict[str, Any]]:
     return build()
 
 
-def _section(kind: str, title: str, data: dict[str, Any] | None, extra: dict[str, Any]) -> dict[str, Any]:
-    section: dict[str, Any] = {"id": f"sec_{kind}", "type": kind, "title": title, "markdown": f"### {title}\n\nText."}
+def _section(
+    kind: str, title: str, data: dict[str, Any] | None, extra: dict[str, Any]
+) -> dict[str, Any]:
+    section: dict[str, Any] = {
+        "id": f"sec_{kind}",
+        "type": kind,
+        "title": title,
+        "markdown": f"### {title}\n\nText.",
+    }
     if data is not None:
         section["data"] = data
     section.update(extra)
@@ -199,7 +244,9 @@ def structured_reports(draw: st.DrawFn) -> dict[str, Any]:
     not), or the seed's single monolithic ``biomechanics`` section; sections with and without
     ``data``; unknown extra keys on sections. Shrinks to a report with every plain section.
     """
-    maybe_extra = st.just({}) | st.dictionaries(_EXTRA_NAMES, _EXTRA_VALUES, min_size=1, max_size=1)
+    maybe_extra: st.SearchStrategy[dict[str, Any]] = st.just({}) | st.dictionaries(
+        _EXTRA_NAMES, _EXTRA_VALUES, min_size=1, max_size=1
+    )
 
     def with_data(payload: st.SearchStrategy[dict[str, Any]]) -> dict[str, Any] | None:
         return draw(st.none() | payload)
@@ -212,27 +259,60 @@ def structured_reports(draw: st.DrawFn) -> dict[str, Any]:
     form = draw(st.sampled_from(("none", "split", "monolithic")))
     tables = st.lists(st.dictionaries(st.sampled_from(["title", "rows"]), st.just("t")), max_size=2)
     if form == "monolithic":
-        data = {"charts": draw(st.lists(charts(), max_size=2)), "motion_tables": [], "forces_tables": []}
+        data = {
+            "charts": draw(st.lists(charts(), max_size=2)),
+            "motion_tables": [],
+            "forces_tables": [],
+        }
         sections.append(_section("biomechanics", "Biomechanical Analysis", data, {}))
     elif form == "split":
         chosen = draw(st.sets(st.sampled_from(BIOMECHANICS_REGIONS), min_size=1))
         regions = [r for r in BIOMECHANICS_REGIONS if r in chosen]
         forces = [r for r in regions if r != "tbi" and draw(st.booleans())]
-        sections.append(_section("biomechanics_alleged_injuries_and_health", "Alleged Injuries & Health Considerations", None, {}))
-        sections.append(_section("biomechanics_injury_mechanisms_intro", "Injury Mechanisms & Tolerances", None, {}))
-        sections += [_section(f"biomechanics_injury_mechanism_{r}", r.replace("_", " ").title(), None, {}) for r in regions]
+        sections.append(
+            _section(
+                "biomechanics_alleged_injuries_and_health",
+                "Alleged Injuries & Health Considerations",
+                None,
+                {},
+            )
+        )
+        sections.append(
+            _section(
+                "biomechanics_injury_mechanisms_intro", "Injury Mechanisms & Tolerances", None, {}
+            )
+        )
+        sections += [
+            _section(f"biomechanics_injury_mechanism_{r}", r.replace("_", " ").title(), None, {})
+            for r in regions
+        ]
         sections.append(_section("biomechanics_occupant_motion", "Occupant Motion", None, {}))
         motion = with_data(st.builds(lambda t: {"motion_tables": t}, tables))
-        sections.append(_section("biomechanics_occupant_motion_analysis", "Occupant Motion Analysis", motion, {}))
+        sections.append(
+            _section(
+                "biomechanics_occupant_motion_analysis", "Occupant Motion Analysis", motion, {}
+            )
+        )
         if forces or "tbi" in regions:
-            sections.append(_section("biomechanics_forces_intro", "Forces Exerted On The Occupant", None, {}))
+            sections.append(
+                _section("biomechanics_forces_intro", "Forces Exerted On The Occupant", None, {})
+            )
         if "tbi" in regions:
             sections.append(_section("biomechanics_forces_tbi", "Traumatic Brain Injury", None, {}))
         for region in forces:
             data_for_region = with_data(st.builds(lambda t: {"forces_tables": t}, tables))
-            sections.append(_section(f"biomechanics_forces_{region}", region.replace("_", " ").title(), data_for_region, {}))
+            sections.append(
+                _section(
+                    f"biomechanics_forces_{region}",
+                    region.replace("_", " ").title(),
+                    data_for_region,
+                    {},
+                )
+            )
         loading = with_data(st.builds(lambda c: {"charts": c}, st.lists(charts(), max_size=2)))
-        sections.append(_section("biomechanics_loading_considerations", "Loading Considerations", loading, {}))
+        sections.append(
+            _section("biomechanics_loading_considerations", "Loading Considerations", loading, {})
+        )
     if not draw(st.booleans()):
         sections.append(_section("references", "References", None, {}))
     return {"schema_version": "1.0", "sections": sections}

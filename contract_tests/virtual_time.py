@@ -72,9 +72,10 @@ def patched_time(clock: VirtualClock, client_modules: list[ModuleType]) -> Itera
             stack.enter_context(mock.patch.object(time, name, fake))
         for module in client_modules:
             for attribute, value in list(vars(module).items()):
-                name = originals.get(value) if callable(value) else None
-                if name is not None:
-                    stack.enter_context(mock.patch.object(module, attribute, replacements[name]))
+                original_name = originals.get(value) if callable(value) else None
+                if original_name is not None:
+                    replacement = replacements[original_name]
+                    stack.enter_context(mock.patch.object(module, attribute, replacement))
         yield
 
 

@@ -16,13 +16,17 @@ def polite(report_id: str, *, base_url: str, api_key: str) -> Any:
     deadline = time.time() + 600
     interval = 3.0
     while time.time() < deadline:
-        data = requests.get(f"{base_url}/api/reports/{report_id}", headers={"X-API-Key": api_key}, timeout=10).json()["data"]
+        data = requests.get(
+            f"{base_url}/api/reports/{report_id}", headers={"X-API-Key": api_key}, timeout=10
+        ).json()["data"]
         if data is None:
             raise LookupError(f"report {report_id} not found")
         if data["status"] == "completed":
             return data
         if data["status"] in ("failed", "cancelled"):
-            raise RuntimeError(f"Report {data['status']}: {(data.get('progress') or {}).get('message', '')}")
+            raise RuntimeError(
+                f"Report {data['status']}: {(data.get('progress') or {}).get('message', '')}"
+            )
         time.sleep(interval)
         interval = min(interval * 1.5, 15)
     raise TimeoutError("Timed out waiting for report")
@@ -32,7 +36,9 @@ def imported_sleep(report_id: str, *, base_url: str, api_key: str) -> Any:
     """Like ``polite`` but with ``from time import sleep`` and urllib instead of requests."""
     started = time.monotonic()
     while time.monotonic() - started < 600:
-        request = urllib.request.Request(f"{base_url}/api/reports/{report_id}", headers={"X-API-Key": api_key})
+        request = urllib.request.Request(
+            f"{base_url}/api/reports/{report_id}", headers={"X-API-Key": api_key}
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             data = json.loads(response.read())["data"]
         if data is None:
@@ -40,7 +46,9 @@ def imported_sleep(report_id: str, *, base_url: str, api_key: str) -> Any:
         if data["status"] == "completed":
             return data
         if data["status"] in ("failed", "cancelled"):
-            raise RuntimeError(f"Report {data['status']}: {(data.get('progress') or {}).get('message', '')}")
+            raise RuntimeError(
+                f"Report {data['status']}: {(data.get('progress') or {}).get('message', '')}"
+            )
         sleep(5)
     raise TimeoutError("gave up")
 
@@ -49,17 +57,21 @@ def swallows_everything(report_id: str, *, base_url: str, api_key: str) -> Any:
     """Retries on any exception without sleeping: only a BaseException can stop it."""
     while True:
         try:
-            data = requests.get(f"{base_url}/api/reports/{report_id}", headers={"X-API-Key": api_key}, timeout=10).json()["data"]
+            data = requests.get(
+                f"{base_url}/api/reports/{report_id}", headers={"X-API-Key": api_key}, timeout=10
+            ).json()["data"]
             if data and data["status"] == "completed":
                 return data
-        except Exception:  # noqa: BLE001 - the defect under test
+        except Exception:
             continue
 
 
 def urllib_never_gives_up(report_id: str, *, base_url: str, api_key: str) -> Any:
     """Polls through urllib every 30 s until completed, for ever."""
     while True:
-        request = urllib.request.Request(f"{base_url}/api/reports/{report_id}", headers={"X-API-Key": api_key})
+        request = urllib.request.Request(
+            f"{base_url}/api/reports/{report_id}", headers={"X-API-Key": api_key}
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             data = json.loads(response.read())["data"]
         if data and data["status"] == "completed":
@@ -70,7 +82,9 @@ def urllib_never_gives_up(report_id: str, *, base_url: str, api_key: str) -> Any
 def crashes_on_null_progress(report_id: str, *, base_url: str, api_key: str) -> Any:
     """Reads ``progress["message"]`` on every poll."""
     while True:
-        data = requests.get(f"{base_url}/api/reports/{report_id}", headers={"X-API-Key": api_key}, timeout=10).json()["data"]
+        data = requests.get(
+            f"{base_url}/api/reports/{report_id}", headers={"X-API-Key": api_key}, timeout=10
+        ).json()["data"]
         if data is None:
             raise LookupError("not found")
         message = data["progress"]["message"]

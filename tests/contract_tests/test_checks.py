@@ -14,7 +14,9 @@ from contract_tests.model import Lifecycle, Observation
 PENDING = Observation(0, "pending", {"message": "Starting analysis..."})
 PROCESSING = Observation(10, "processing", None)
 COMPLETED = Observation(100, "completed", {"message": "Report generation complete"})
-FAILED = Observation(100, "failed", {"message": "Delta-V calculation failed: insufficient image quality"})
+FAILED = Observation(
+    100, "failed", {"message": "Delta-V calculation failed: insufficient image quality"}
+)
 DONE = Lifecycle("completed", "accident_only", (PENDING, PROCESSING, COMPLETED))
 FAILS = Lifecycle("failed: delta-V", "accident_only", (PENDING, PROCESSING, FAILED))
 
@@ -22,7 +24,9 @@ FAILS = Lifecycle("failed: delta-V", "accident_only", (PENDING, PROCESSING, FAIL
 def run_of(lifecycle: Lifecycle, poll_times: list[float], **outcome: Any) -> ClientRun:
     run = ClientRun(lifecycle=lifecycle, report_id="rpt_1", **outcome)
     for at in poll_times:
-        run.requests.append(Request(at, "GET", "/api/reports/rpt_1", 200, lifecycle.observation_at(at), True))
+        run.requests.append(
+            Request(at, "GET", "/api/reports/rpt_1", 200, lifecycle.observation_at(at), True)
+        )
     run.ended_at = poll_times[-1] if poll_times else 0
     return run
 
@@ -49,24 +53,40 @@ def test_returning_while_processing_breaks_the_return_rule() -> None:
 
 
 def test_returning_without_output_breaks_the_return_rule() -> None:
-    run = run_of(DONE, [0, 100], returned={"id": "rpt_1", "status": "completed", "output": None}, did_return=True)
+    run = run_of(
+        DONE,
+        [0, 100],
+        returned={"id": "rpt_1", "status": "completed", "output": None},
+        did_return=True,
+    )
     assert broken("returns_only_completed_reports", run)
 
 
 def test_failure_error_must_carry_the_progress_message() -> None:
     vague = run_of(FAILS, [0, 100], raised=RuntimeError("Report failed"))
-    precise = run_of(FAILS, [0, 100], raised=RuntimeError("failed: Delta-V calculation failed: insufficient image quality"))
+    precise = run_of(
+        FAILS,
+        [0, 100],
+        raised=RuntimeError("failed: Delta-V calculation failed: insufficient image quality"),
+    )
     assert broken("raises_on_failed_or_cancelled", vague)
     assert not broken("raises_on_failed_or_cancelled", precise)
 
 
 def test_polling_after_a_terminal_status_breaks_the_stop_rule() -> None:
-    assert broken("stops_after_terminal_status", run_of(FAILS, [0, 100, 105], raised=RuntimeError("x")))
+    assert broken(
+        "stops_after_terminal_status", run_of(FAILS, [0, 100, 105], raised=RuntimeError("x"))
+    )
 
 
-@pytest.mark.parametrize(("times", "is_broken"), [([0, 0.5], True), ([0, 61], True), ([0, 5, 10], False), ([0, 60], False)])
+@pytest.mark.parametrize(
+    ("times", "is_broken"),
+    [([0, 0.5], True), ([0, 61], True), ([0, 5, 10], False), ([0, 60], False)],
+)
 def test_poll_pace_between_one_and_sixty_seconds(times: list[float], is_broken: bool) -> None:
-    assert broken("polls_at_a_steady_pace", run_of(DONE, times, raised=RuntimeError("x"))) is is_broken
+    assert (
+        broken("polls_at_a_steady_pace", run_of(DONE, times, raised=RuntimeError("x"))) is is_broken
+    )
 
 
 def test_giving_up_before_a_report_finishing_inside_the_timeout_breaks_the_wait_rule() -> None:
@@ -76,7 +96,9 @@ def test_giving_up_before_a_report_finishing_inside_the_timeout_breaks_the_wait_
 
 
 def test_raising_right_after_a_non_terminal_poll_breaks_the_shape_rule() -> None:
-    run = run_of(DONE, [0, 10], raised=TypeError("'NoneType' object is not subscriptable"), last_event="poll")
+    run = run_of(
+        DONE, [0, 10], raised=TypeError("'NoneType' object is not subscriptable"), last_event="poll"
+    )
     assert broken("tolerates_documented_shapes", run)
     assert not broken("waits_for_documented_timeout", run)
 
@@ -89,7 +111,10 @@ def test_a_not_found_report_must_be_polled_once() -> None:
 
 def test_a_client_stopped_after_an_hour_breaks_the_give_up_rule() -> None:
     stuck = Lifecycle("never terminal", "accident_only", (PENDING, PROCESSING))
-    assert broken("gives_up_within_an_hour", run_of(stuck, [0, 30], stopped=StopReason("past_an_hour", "still polling")))
+    assert broken(
+        "gives_up_within_an_hour",
+        run_of(stuck, [0, 30], stopped=StopReason("past_an_hour", "still polling")),
+    )
 
 
 def test_every_rule_cites_its_source() -> None:

@@ -45,9 +45,15 @@ def test_coverage_counts_every_lifecycle_path_even_with_no_generated_examples() 
     result = check_client(sample_clients.polite, examples=0)
     paths = {name for name in result.coverage if name.startswith("path: ")}
     assert paths == {
-        "path: completed", "path: failed: delta-V", "path: failed: biomechanics", "path: failed: timeout",
-        "path: failed: internal error", "path: cancelled while pending", "path: cancelled while processing",
-        "path: never terminal", "path: not found",
+        "path: completed",
+        "path: failed: delta-V",
+        "path: failed: biomechanics",
+        "path: failed: timeout",
+        "path: failed: internal error",
+        "path: cancelled while pending",
+        "path: cancelled while processing",
+        "path: never terminal",
+        "path: not found",
     }
 
 
@@ -69,6 +75,8 @@ def test_a_consumer_indexing_sections_by_position_is_caught() -> None:
         (lambda: check_client(sample_clients.polite, rules=["nope"]), "Known rules"),
     ],
 )
-def test_bad_arguments_are_rejected_up_front_naming_the_argument(call: object, message: str) -> None:
+def test_bad_arguments_are_rejected_up_front_naming_the_argument(
+    call: object, message: str
+) -> None:
     with pytest.raises(UsageError, match=message):
         call()  # type: ignore[operator]
