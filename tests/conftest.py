@@ -12,6 +12,9 @@ from flask.testing import FlaskClient
 from mockserver import create_app
 from mockserver.clock import parse_timestamp
 
+# pytester tests the kit's own pytest plugin in fresh projects.
+pytest_plugins = ["pytester"]
+
 START_TIME = "2026-01-15T10:30:00Z"
 API_KEY = "sk-test-tenant-one"
 OTHER_API_KEY = "sk-test-tenant-two"

@@ -8,14 +8,14 @@ from pathlib import Path
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def tested_block(name: str) -> str:
+def readme_block(name: str) -> str:
     match = re.search(rf"<!-- tested: {name} -->\n```python\n(.*?)```", README.read_text(), re.S)
     assert match, f"README has no tested block {name!r}"
     return match.group(1)
 
 
 def test_check_your_own_client_example_runs() -> None:
-    exec(compile(tested_block("check-your-client"), "README.md", "exec"), {})
+    exec(compile(readme_block("check-your-client"), "README.md", "exec"), {})
 
 
 def test_readme_opens_with_the_two_commands() -> None:
