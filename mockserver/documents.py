@@ -30,7 +30,16 @@ _LIST_ITEM = re.compile(r"^(\d+\.|[-*])\s+(.*)$")
 _ITALIC = re.compile(r"(?<!\*)\*(?!\*)([^*]+)\*(?!\*)")
 # fpdf2's core fonts are Latin-1: map the typographic characters the narratives use.
 _LATIN1 = str.maketrans(
-    {"—": "-", "–": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "…": "...", "•": "-"}
+    {
+        "\u2014": "-",  # em dash
+        "\u2013": "-",  # en dash
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2026": "...",
+        "\u2022": "-",  # bullet
+    }
 )
 
 
