@@ -16,7 +16,9 @@ from contract_tests.errors import RuleViolation
 from contract_tests.harness import MIN_POLL_GAP_SECONDS, ClientRun
 from contract_tests.model import GIVE_UP_LIMIT_SECONDS, TERMINAL, TIMEOUT_MARGIN_SECONDS
 
-__all__ = ["CONSUMER_RULES", "RULES", "Finding", "Rule", "rule"]
+__all__ = ["CONSUMER_RULES", "RULES", "Finding", "Profile", "Rule", "rule"]
+
+Profile = Literal["documented", "strict"]
 
 MAX_POLL_GAP_SECONDS = 60.0
 
@@ -42,6 +44,7 @@ class Rule:
     applies_to: Literal["client", "consumer"]
     check: Callable[..., Finding | None]
     violation: type[RuleViolation]
+    profile: Profile = "documented"
 
     def enforce(self, *arguments: Any) -> None:
         """Raise this rule's :class:`RuleViolation` subclass when the check finds a breach."""
@@ -57,16 +60,24 @@ CONSUMER_RULES: dict[str, Rule] = {}
 
 
 def rule(
-    name: str, *, title: str, source: str, applies_to: Literal["client", "consumer"] = "client"
+    name: str,
+    *,
+    title: str,
+    source: str,
+    applies_to: Literal["client", "consumer"] = "client",
+    profile: Profile = "documented",
 ) -> Callable[[Callable[..., Finding | None]], Callable[..., Finding | None]]:
-    """Register a check under ``name``; each rule gets its own violation type."""
+    """Register a check under ``name``; each rule gets its own violation type.
+
+    ``profile="strict"`` rules run only with ``--strict`` (the resilience profile).
+    """
 
     def register(check: Callable[..., Finding | None]) -> Callable[..., Finding | None]:
         violation = type(
             f"{name.title().replace('_', '')}Violation", (RuleViolation,), {"rule": name}
         )
         registry = RULES if applies_to == "client" else CONSUMER_RULES
-        registry[name] = Rule(name, title, source, applies_to, check, violation)
+        registry[name] = Rule(name, title, source, applies_to, check, violation, profile)
         return check
 
     return register
@@ -258,6 +269,8 @@ def tolerates_documented_shapes(run: ClientRun) -> Finding | None:
         return None
     if run.ended_at >= run.lifecycle.documented_timeout - TIMEOUT_MARGIN_SECONDS:
         return None
+    if run.polls and run.polls[-1].spoiled:
+        return None  # a fault, not a shape: survives_transient_faults (--strict) names it
     last = run.polls[-1].served if run.polls else None
     if last is None:
         return None
@@ -265,6 +278,47 @@ def tolerates_documented_shapes(run: ClientRun) -> Finding | None:
         f"right after GET answered {last.describe()}, the client raised {type(run.raised).__name__}: {str(run.raised)[:160]}",
         "keep polling: a non-terminal report may have null progress, missing fields and unknown extra fields",
     )
+
+
+@rule(
+    "survives_transient_faults",
+    title="a transient fault (5xx, 429, dropped connection, slow or garbled answer) does not make the client give up or fail",
+    source=f'{GUIDE}, "Should You Retry?": internal errors are transient, retry; CONTRACT.md: 429 and 500 are in use',
+    profile="strict",
+)
+def survives_transient_faults(run: ClientRun) -> Finding | None:
+    spoiled = [r for r in run.requests if r.spoiled and r.concerns_report]
+    if not spoiled or run.lifecycle.not_found or _seen_terminal(run) or run.stopped:
+        return None
+    if run.raised is None:
+        return None
+    if run.ended_at >= run.lifecycle.documented_timeout - TIMEOUT_MARGIN_SECONDS:
+        return None
+    fault = spoiled[-1]
+    number = run.polls.index(fault) + 1 if fault in run.polls else "?"
+    return Finding(
+        f"after the injected fault {fault.fault} on poll {number} (+{fault.at:.1f}s), the client raised {type(run.raised).__name__}: {str(run.raised)[:160]}",
+        "retry the poll (keeping to the polling pace) until a terminal status or the client's own deadline",
+    )
+
+
+@rule(
+    "honours_retry_after",
+    title="after a 429, the next request waits at least Retry-After seconds",
+    source="CONTRACT.md: over the rate limit -> 429; RFC 9110 Retry-After",
+    profile="strict",
+)
+def honours_retry_after(run: ClientRun) -> Finding | None:
+    requests = [r for r in run.requests if r.concerns_report]
+    for limited, following in itertools.pairwise(requests):
+        if limited.fault and limited.fault.startswith("429") and limited.retry_after:
+            waited = following.at - limited.at
+            if waited < limited.retry_after:
+                return Finding(
+                    f"429 with Retry-After: {limited.retry_after:g} at +{limited.at:.1f}s, next request {waited:.1f}s later",
+                    f"wait at least {limited.retry_after:g}s before the next request",
+                )
+    return None
 
 
 @rule(

@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=0, help="Hypothesis seed (default 0: reproducible)"
     )
     check.add_argument(
+        "--strict",
+        action="store_true",
+        help="resilience profile: also inject transient faults (5xx, 429, dropped connections, slow or garbled answers)",
+    )
+    check.add_argument(
         "--time-scale",
         type=float,
         default=DEFAULT_COMMAND_TIME_SCALE,
@@ -117,10 +122,12 @@ def _run(arguments: argparse.Namespace) -> CheckResult:
             examples=examples,
             seed=arguments.seed,
             time_scale=arguments.time_scale,
+            strict=arguments.strict,
         )
     examples = DEFAULT_EXAMPLES if arguments.examples is None else arguments.examples
     if arguments.consumer:
         return check_consumer(
             load_callable(arguments.consumer), examples=examples, seed=arguments.seed
         )
-    return check_client(load_callable(arguments.client), examples=examples, seed=arguments.seed)
+    client = load_callable(arguments.client)
+    return check_client(client, examples=examples, seed=arguments.seed, strict=arguments.strict)

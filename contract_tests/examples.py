@@ -19,9 +19,14 @@ from contract_tests.documented import (
     STEP_MESSAGES,
     STEP_REPORT_GENERATION,
 )
-from contract_tests.model import Analysis, Lifecycle, Observation
+from contract_tests.model import FAULT_KINDS, Analysis, InjectedFault, Lifecycle, Observation
 
-__all__ = ["explicit_consumer_reports", "explicit_lifecycles", "report_shape_family"]
+__all__ = [
+    "explicit_consumer_reports",
+    "explicit_fault_lifecycles",
+    "explicit_lifecycles",
+    "report_shape_family",
+]
 
 _GAP = 40.0
 
@@ -261,6 +266,15 @@ def explicit_lifecycles() -> list[Lifecycle]:
             )
         )
     return lifecycles
+
+
+def explicit_fault_lifecycles() -> list[Lifecycle]:
+    """For ``--strict``: each transient fault on the second poll of a plain completed report."""
+    plain = tuple(_ending("accident_only", "completed", None, MESSAGE_GENERATION_COMPLETE))
+    return [
+        Lifecycle("completed", "accident_only", plain, faults=(InjectedFault(2, kind, 5),))
+        for kind in FAULT_KINDS
+    ]
 
 
 def explicit_consumer_reports() -> list[dict[str, Any]]:

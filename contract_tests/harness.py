@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import requests
 import responses
 from werkzeug.serving import make_server
 from werkzeug.test import Client
@@ -40,6 +41,8 @@ API_KEY = "sk-contract-kit"
 MAX_REQUESTS = 1500
 #: Documented pace: polls of one report closer than this are a tight loop.
 MIN_POLL_GAP_SECONDS = 1.0
+#: The response header in which the mock names an injected fault.
+FAULT_HEADER = "X-Mock-Fault"
 #: Where the kit's frozen clock starts, so runs are reproducible.
 KIT_START_TIME = "2026-01-15T10:30:00Z"
 #: Reads of the clock without a sleep or a request in between: a busy wait.
@@ -77,6 +80,13 @@ class Request:
     status: int
     served: Observation | None  # what the lifecycle showed then (None: not found)
     concerns_report: bool
+    fault: str | None = None  # the injected fault's label, e.g. "503" or "drop"
+    retry_after: float | None = None
+
+    @property
+    def spoiled(self) -> bool:
+        """Whether a fault kept the client from seeing the report (anything but latency)."""
+        return self.fault is not None and not self.fault.startswith("latency")
 
 
 class CommandFailed(Exception):
@@ -109,7 +119,10 @@ class ClientRun:
 
     def first_terminal_poll(self) -> Request | None:
         """The first poll that was answered with a terminal status, if any."""
-        return next((p for p in self.polls if p.served and p.served.status in TERMINAL), None)
+        return next(
+            (p for p in self.polls if p.served and not p.spoiled and p.served.status in TERMINAL),
+            None,
+        )
 
     def describe_requests(self, limit: int = 40) -> str:
         """The requests as lines, e.g. ``+5.0s GET /api/reports/rpt_1 -> 200 (processing)``."""
@@ -144,14 +157,23 @@ class _Observer:
     def elapsed(self) -> float:
         return self.now() - self.created_epoch
 
-    def request(self, method: str, path: str, status: int) -> StopReason | None:
+    def request(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        fault: str | None = None,
+        retry_after: float | None = None,
+    ) -> StopReason | None:
         """Record a request; the reason to stop the client, if any."""
         elapsed = self.elapsed()
         concerns = self.run.report_id in path
         served = self.run.lifecycle.observation_at(elapsed) if concerns else None
         already_terminal = self.run.first_terminal_poll() is not None
         previous = self.run.polls[-1] if self.run.polls else None
-        self.run.requests.append(Request(elapsed, method, path, status, served, concerns))
+        self.run.requests.append(
+            Request(elapsed, method, path, status, served, concerns, fault, retry_after)
+        )
         self.run.last_event = "poll"
         self.clock_reads = 0
         if concerns and already_terminal:
@@ -267,6 +289,9 @@ class MockBackend:
         created = self._control(
             "POST", "/_mock/reports", lifecycle.script(api_key=API_KEY, case_id=case_id)
         )
+        if lifecycle.faults:
+            rules = [fault.rule() for fault in lifecycle.faults]
+            self._control("PUT", "/_mock/faults", {"rules": rules})
         created_epoch = float(
             calendar.timegm(time.strptime(created["created_at"], "%Y-%m-%dT%H:%M:%SZ"))
         )
@@ -277,22 +302,40 @@ class MockBackend:
     def _observed_app(self, environ: dict[str, Any], start_response: Any) -> Any:
         """The WSGI app behind the loopback server, recording each request."""
         status_code: list[int] = []
+        seen_headers: dict[str, str] = {}
 
         def recording_start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
             status_code.append(int(status.split()[0]))
+            seen_headers.update({name.lower(): value for name, value in headers})
             return start_response(status, headers, exc_info)
 
-        body = list(self.app(environ, recording_start_response))
-        self._observe(
-            environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), status_code[0], in_band=False
-        )
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        try:
+            body = list(self.app(environ, recording_start_response))
+        except OSError:  # the mock dropped the connection (an injected fault)
+            self._observe(method, path, 0, in_band=False, fault="drop")
+            raise
+        self._observe(method, path, status_code[0], in_band=False, headers=seen_headers)
         return body
 
-    def _observe(self, method: str, path: str, status: int, *, in_band: bool) -> None:
+    def _observe(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        *,
+        in_band: bool,
+        headers: dict[str, str] | None = None,
+        fault: str | None = None,
+    ) -> None:
         observer = self._observer
         if observer is None or path.startswith("/_mock"):
             return
-        reason = observer.request(method, path, status)
+        headers = headers or {}
+        fault = fault or headers.get(FAULT_HEADER.lower())
+        retry_after = headers.get("retry-after")
+        seconds = float(retry_after) if retry_after and retry_after.isdigit() else None
+        reason = observer.request(method, path, status, fault, seconds)
         if reason:
             self._stop(reason, in_band=in_band)
 
@@ -309,10 +352,17 @@ class MockBackend:
         parts = urlsplit(request.url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         body = request.body.encode() if isinstance(request.body, str) else request.body
-        response = self.control.open(
-            target, method=request.method, headers=dict(request.headers), data=body
+        try:
+            response = self.control.open(
+                target, method=request.method, headers=dict(request.headers), data=body
+            )
+        except OSError as error:  # the mock dropped the connection (an injected fault)
+            self._observe(request.method, parts.path, 0, in_band=True, fault="drop")
+            raise requests.exceptions.ConnectionError(f"connection dropped: {error}") from error
+        lowered = {name.lower(): value for name, value in response.headers.items()}
+        self._observe(
+            request.method, parts.path, response.status_code, in_band=True, headers=lowered
         )
-        self._observe(request.method, parts.path, response.status_code, in_band=True)
         headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
         return response.status_code, headers, response.get_data()
 

@@ -11,9 +11,11 @@ from typing import Any, Literal
 
 __all__ = [
     "DOCUMENTED_TIMEOUTS",
+    "FAULT_KINDS",
     "GIVE_UP_LIMIT_SECONDS",
     "TIMEOUT_MARGIN_SECONDS",
     "Analysis",
+    "InjectedFault",
     "Lifecycle",
     "Observation",
 ]
@@ -32,6 +34,34 @@ TIMEOUT_MARGIN_SECONDS = 30.0
 GIVE_UP_LIMIT_SECONDS = 3600.0
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
+
+#: Transient faults of the strict profile: server errors, rate limiting, a dropped connection,
+#: a slow answer, and a truncated or non-JSON body.
+FAULT_KINDS = ("503", "500", "502", "429", "drop", "latency", "truncate", "non_json")
+
+
+@dataclass(frozen=True)
+class InjectedFault:
+    """The ``poll``-th GET of the report meets ``kind`` (the mock's fault injection)."""
+
+    poll: int
+    kind: str
+    retry_after: int | None = None
+
+    def rule(self) -> dict[str, Any]:
+        """The mock's JSON fault rule (``PUT /_mock/faults``)."""
+        rule: dict[str, Any] = {"fault": self.kind, "polls": [self.poll]}
+        if self.kind == "429":
+            rule["retry_after"] = self.retry_after or 5
+        if self.kind == "latency":
+            rule["ms"] = 150
+        return rule
+
+    def describe(self) -> str:
+        """E.g. ``poll 3: 429 with Retry-After: 20``."""
+        extra = f" with Retry-After: {self.retry_after or 5}" if self.kind == "429" else ""
+        extra = " (a 150 ms answer)" if self.kind == "latency" else extra
+        return f"poll {self.poll}: {self.kind}{extra}"
 
 
 @dataclass(frozen=True)
@@ -68,6 +98,7 @@ class Lifecycle:
     report: Mapping[str, Any] | None = None
     derive_report: bool = True
     extra_fields: Mapping[str, Any] = field(default_factory=dict)
+    faults: tuple[InjectedFault, ...] = ()
 
     @property
     def not_found(self) -> bool:
@@ -136,4 +167,5 @@ class Lifecycle:
             lines.append(f"    {content}")
         if self.extra_fields:
             lines.append(f"    unknown extra fields on the report: {sorted(self.extra_fields)}")
+        lines += [f"    injected fault on {fault.describe()}" for fault in self.faults]
         return "\n".join(lines)

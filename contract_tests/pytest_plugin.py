@@ -65,13 +65,13 @@ class ContractKit:
             pytest.fail(render_result(result), pytrace=False)
         return result
 
-    def check_client(self, client: Callable[..., Any]) -> Any:
-        """Check a Python polling client ``client(report_id, *, base_url, api_key)``."""
+    def check_client(self, client: Callable[..., Any], *, strict: bool = False) -> Any:
+        """Check a Python polling client ``client(report_id, *, base_url, api_key)``;
+        ``strict`` adds the resilience profile (injected transient faults)."""
         from contract_tests.runner import DEFAULT_EXAMPLES, check_client
 
-        return self._verdict(
-            check_client(client, examples=self._budget(DEFAULT_EXAMPLES), seed=self.seed)
-        )
+        budget = self._budget(DEFAULT_EXAMPLES)
+        return self._verdict(check_client(client, examples=budget, seed=self.seed, strict=strict))
 
     def check_consumer(self, consumer: Callable[[Any], Any]) -> Any:
         """Check a consumer ``consumer(data)`` of completed reports."""

@@ -9,7 +9,8 @@ __all__ = ["render_result"]
 
 def render_result(result: CheckResult) -> str:
     """The text ``python -m contract_tests check`` prints."""
-    lines = [f"Checked {result.target}"]
+    profile = "documented + resilience (--strict)" if result.strict else "documented"
+    lines = [f"Checked {result.target} against the {profile} profile"]
     lines.append(
         f"  {result.examples_run} examples (including shrinking) in {result.wall_seconds:.1f}s wall, "
         f"{result.virtual_seconds:,.0f}s of virtual time"

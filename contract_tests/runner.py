@@ -21,12 +21,13 @@ from contract_tests.checks import CONSUMER_RULES, RULES, Rule
 from contract_tests.errors import RuleViolation, UsageError
 from contract_tests.examples import (
     explicit_consumer_reports,
+    explicit_fault_lifecycles,
     explicit_lifecycles,
     report_shape_family,
 )
 from contract_tests.harness import ClientRun, MockBackend
 from contract_tests.model import Lifecycle
-from contract_tests.strategies import completed_report_data, lifecycles
+from contract_tests.strategies import completed_report_data, lifecycles, strict_lifecycles
 
 __all__ = ["DEFAULT_EXAMPLES", "CheckResult", "check_client", "check_command", "check_consumer"]
 
@@ -44,6 +45,7 @@ class CheckResult:
     violations: list[RuleViolation] = field(default_factory=list)
     coverage: Counter[str] = field(default_factory=Counter)
     examples_run: int = 0
+    strict: bool = False
     wall_seconds: float = 0.0
     virtual_seconds: float = 0.0
 
@@ -148,14 +150,18 @@ def _enforce_all(rules: list[Rule], run: ClientRun) -> None:
 
 def _count(result: CheckResult, lifecycle: Lifecycle) -> None:
     result.coverage[f"path: {lifecycle.path}"] += 1
+    for fault in lifecycle.faults:
+        result.coverage[f"fault: {fault.kind}"] += 1
     terminal = lifecycle.terminal
     if terminal is not None and terminal.status == "completed":
         result.coverage[report_shape_family(lifecycle.report, lifecycle.derive_report)] += 1
 
 
-def _select(names: list[str] | None, registry: dict[str, Rule]) -> list[Rule]:
+def _select(
+    names: list[str] | None, registry: dict[str, Rule], *, strict: bool = False
+) -> list[Rule]:
     if names is None:
-        return list(registry.values())
+        return [r for r in registry.values() if strict or r.profile == "documented"]
     unknown = [name for name in names if name not in registry]
     if unknown:
         raise UsageError(f"rules={unknown!r} are unknown. Known rules: {', '.join(registry)}")
@@ -168,8 +174,9 @@ def _run_lifecycles(
     examples: int,
     seed: int | None,
     rules: list[str] | None,
+    strict: bool,
 ) -> CheckResult:
-    result = CheckResult(target=target, rules=_select(rules, RULES))
+    result = CheckResult(target=target, rules=_select(rules, RULES, strict=strict), strict=strict)
     counter = iter(range(10**9))
 
     def run_one(lifecycle: Lifecycle) -> None:
@@ -178,7 +185,9 @@ def _run_lifecycles(
         result.virtual_seconds += max(run.ended_at, 0.0)
         _enforce_all(result.rules, run)
 
-    _search(lifecycles(), explicit_lifecycles(), examples, seed, run_one, result)
+    strategy = strict_lifecycles() if strict else lifecycles()
+    explicit = explicit_lifecycles() + (explicit_fault_lifecycles() if strict else [])
+    _search(strategy, explicit, examples, seed, run_one, result)
     return result
 
 
@@ -188,8 +197,13 @@ def check_client(
     examples: int = DEFAULT_EXAMPLES,
     seed: int | None = 0,
     rules: list[str] | None = None,
+    strict: bool = False,
 ) -> CheckResult:
-    """Check a Python polling client ``client(report_id, *, base_url, api_key)``."""
+    """Check a Python polling client ``client(report_id, *, base_url, api_key)``.
+
+    ``strict`` adds the resilience profile: transient faults on some polls, and the rules
+    ``survives_transient_faults`` and ``honours_retry_after``.
+    """
     _validate_budget(examples, seed)
     if not callable(client):
         raise UsageError(
@@ -206,6 +220,7 @@ def check_client(
             examples,
             seed,
             rules,
+            strict,
         )
     finally:
         backend.close()
@@ -218,6 +233,7 @@ def check_command(
     seed: int | None = 0,
     time_scale: float = DEFAULT_COMMAND_TIME_SCALE,
     rules: list[str] | None = None,
+    strict: bool = False,
 ) -> CheckResult:
     """Check a client in any language: ``command`` with ``{report_id}``, run under libfaketime."""
     _validate_budget(examples, seed)
@@ -235,6 +251,7 @@ def check_command(
             examples,
             seed,
             rules,
+            strict,
         )
     finally:
         backend.close()

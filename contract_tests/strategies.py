@@ -25,7 +25,7 @@ from contract_tests.documented import (
     STEP_REPORT_GENERATION,
 )
 from contract_tests.errors import UsageError
-from contract_tests.model import Analysis, Lifecycle, Observation
+from contract_tests.model import FAULT_KINDS, Analysis, InjectedFault, Lifecycle, Observation
 
 ANALYSES: tuple[Analysis, ...] = ("accident_only", "biomechanics", "demo")
 
@@ -34,8 +34,10 @@ __all__ = [
     "PROGRESS_SHAPES",
     "charts",
     "completed_report_data",
+    "fault_plans",
     "lifecycles",
     "progress_objects",
+    "strict_lifecycles",
     "structured_reports",
 ]
 
@@ -187,6 +189,39 @@ def lifecycles(paths: tuple[str, ...] = PATHS) -> st.SearchStrategy[Lifecycle]:
     if unknown or not paths:
         raise UsageError(f"paths={paths!r}: choose from {PATHS}")
     return st.sampled_from(paths).flatmap(_lifecycle)
+
+
+def fault_plans(max_poll: int = 6) -> st.SearchStrategy[tuple[InjectedFault, ...]]:
+    """Transient faults on some of the first ``max_poll`` GETs of a report (at most three).
+
+    Shrinks towards one 503 on the first poll.
+    """
+    if max_poll < 1:
+        raise UsageError(f"max_poll={max_poll!r}: pass 1 or more")
+    fault = st.builds(
+        InjectedFault,
+        poll=st.integers(1, max_poll),
+        kind=st.sampled_from(FAULT_KINDS),
+        retry_after=st.sampled_from((5, 2, 20)),
+    )
+    plans = st.lists(fault, min_size=1, max_size=3, unique_by=lambda f: f.poll)
+    return plans.map(lambda faults: tuple(sorted(faults, key=lambda f: f.poll)))
+
+
+def strict_lifecycles(paths: tuple[str, ...] = PATHS) -> st.SearchStrategy[Lifecycle]:
+    """Like :func:`lifecycles`, with transient faults injected into some polls (``--strict``)."""
+    found = tuple(p for p in paths if p != "not found") or ("completed",)
+    return st.tuples(lifecycles(found), fault_plans()).map(
+        lambda pair: Lifecycle(
+            pair[0].path,
+            pair[0].analysis,
+            pair[0].timeline,
+            report=pair[0].report,
+            derive_report=pair[0].derive_report,
+            extra_fields=pair[0].extra_fields,
+            faults=pair[1],
+        )
+    )
 
 
 def charts() -> st.SearchStrategy[dict[str, Any]]:

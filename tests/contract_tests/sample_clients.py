@@ -104,3 +104,36 @@ def outline(data: Any) -> list[str]:
 def fourth_section_title(data: Any) -> str:
     """A consumer that assumes a fixed index."""
     return str(data["output"]["report"]["sections"][3]["title"])
+
+
+def resilient(report_id: str, *, base_url: str, api_key: str) -> Any:
+    """``polite``, retrying transient errors and honouring Retry-After."""
+    deadline = time.time() + 600
+    interval = 3.0
+    while time.time() < deadline:
+        try:
+            response = requests.get(
+                f"{base_url}/api/reports/{report_id}", headers={"X-API-Key": api_key}, timeout=10
+            )
+        except requests.ConnectionError:
+            time.sleep(interval)
+            continue
+        if response.status_code == 429 or response.status_code >= 500:
+            time.sleep(max(float(response.headers.get("Retry-After", interval)), interval))
+            continue
+        try:
+            data = response.json()["data"]
+        except (ValueError, KeyError):
+            time.sleep(interval)
+            continue
+        if data is None:
+            raise LookupError(f"report {report_id} not found")
+        if data["status"] == "completed":
+            return data
+        if data["status"] in ("failed", "cancelled"):
+            raise RuntimeError(
+                f"Report {data['status']}: {(data.get('progress') or {}).get('message', '')}"
+            )
+        time.sleep(interval)
+        interval = min(interval * 1.5, 15)
+    raise TimeoutError("Timed out waiting for report")

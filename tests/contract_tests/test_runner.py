@@ -80,3 +80,19 @@ def test_bad_arguments_are_rejected_up_front_naming_the_argument(
 ) -> None:
     with pytest.raises(UsageError, match=message):
         call()  # type: ignore[operator]
+
+
+def test_a_resilient_client_passes_the_strict_profile() -> None:
+    result = check_client(sample_clients.resilient, examples=25, strict=True)
+    assert result.passed, render_result(result)
+    assert {"fault: 503", "fault: 429", "fault: drop", "fault: truncate", "fault: non_json"} <= set(
+        result.coverage
+    )
+
+
+def test_a_client_that_passes_the_documented_profile_fails_strict_naming_the_fault() -> None:
+    assert check_client(sample_clients.polite, examples=10).passed
+    strict = check_client(sample_clients.polite, examples=10, strict=True)
+    assert "survives_transient_faults" in strict.broken_rules
+    violation = next(v for v in strict.violations if v.rule == "survives_transient_faults")
+    assert "injected fault" in violation.received
