@@ -10,6 +10,9 @@ PACKAGES=(
   nodejs         # runs the documented JavaScript waitForReport client
   chromium       # the inspector page's browser test runs in real headless Chromium
   chromium-driver  # chromedriver, through which selenium drives that Chromium
+  redis-server   # the Redis store's tests run against a real server the tests start on loopback
+  wrk            # `make bench`: HTTP load on loopback for the side-by-side throughput table
+  fonts-dejavu-core  # DejaVu Sans: report charts, and PDFs whose text is beyond Latin-1
 )
 
 missing=()
