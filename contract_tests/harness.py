@@ -10,13 +10,17 @@ sign of a runaway (a poll after a terminal status, a tight loop, an hour of poll
 from __future__ import annotations
 
 import calendar
+import contextlib
 import ctypes
+import glob
+import io
 import json
+import logging
 import math
 import os
 import re
 import shlex
-import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -164,11 +168,19 @@ class _Observer:
         status: int,
         fault: str | None = None,
         retry_after: float | None = None,
+        served_status: str | None = None,
     ) -> StopReason | None:
-        """Record a request; the reason to stop the client, if any."""
+        """Record a request; the reason to stop the client, if any.
+
+        ``served_status`` is the status the response carried: on a running clock the kit's
+        own reading of the time lags the moment the mock answered, so what was served wins.
+        """
         elapsed = self.elapsed()
         concerns = self.run.report_id in path
         served = self.run.lifecycle.observation_at(elapsed) if concerns else None
+        if served is not None and served_status is not None and served.status != served_status:
+            candidates = [o for o in self.run.lifecycle.timeline if o.status == served_status]
+            served = min(candidates, key=lambda o: abs(o.after_seconds - elapsed), default=served)
         already_terminal = self.run.first_terminal_poll() is not None
         previous = self.run.polls[-1] if self.run.polls else None
         self.run.requests.append(
@@ -251,9 +263,13 @@ class MockBackend:
         self._observer: _Observer | None = None
         self._stop_reason: StopReason | None = None
         self._client_thread: int | None = None
+        # The loopback server's access log would bury the kit's report.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = make_server("127.0.0.1", 0, self._observed_app, threaded=True)
         self.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     def close(self) -> None:
@@ -315,7 +331,9 @@ class MockBackend:
         except OSError:  # the mock dropped the connection (an injected fault)
             self._observe(method, path, 0, in_band=False, fault="drop")
             raise
-        self._observe(method, path, status_code[0], in_band=False, headers=seen_headers)
+        self._observe(
+            method, path, status_code[0], in_band=False, headers=seen_headers, body=b"".join(body)
+        )
         return body
 
     def _observe(
@@ -327,6 +345,7 @@ class MockBackend:
         in_band: bool,
         headers: dict[str, str] | None = None,
         fault: str | None = None,
+        body: bytes = b"",
     ) -> None:
         observer = self._observer
         if observer is None or path.startswith("/_mock"):
@@ -335,7 +354,7 @@ class MockBackend:
         fault = fault or headers.get(FAULT_HEADER.lower())
         retry_after = headers.get("retry-after")
         seconds = float(retry_after) if retry_after and retry_after.isdigit() else None
-        reason = observer.request(method, path, status, fault, seconds)
+        reason = observer.request(method, path, status, fault, seconds, _served_status(body))
         if reason:
             self._stop(reason, in_band=in_band)
 
@@ -396,11 +415,13 @@ class MockBackend:
         try:
             with (
                 self._requests_mock(self.base_url, self._through_wsgi),
-                patched_time(clock, modules_of(client)),
+                patched_time(clock, modules_of(client), [client]),
             ):
                 watchdog.start()
                 try:
-                    run.returned = client(report_id, base_url=self.base_url, api_key=API_KEY)
+                    # What the client prints is its own business, not the kit's report.
+                    with contextlib.redirect_stdout(io.StringIO()):
+                        run.returned = client(report_id, base_url=self.base_url, api_key=API_KEY)
                     run.did_return = True
                 except ClientStopped:
                     pass
@@ -440,16 +461,29 @@ class MockBackend:
         run = ClientRun(lifecycle=lifecycle, report_id=report_id)
         observer = _Observer(run, created_epoch, self.now)
         self._begin(observer)
-        argv = _faketime_argv(command.replace("{report_id}", report_id), self.time_scale)
-        environment = {**os.environ, "SW_BASE_URL": self.base_url, "SW_API_KEY": API_KEY}
+        self._client_thread = None  # a process, stopped by killing it, not by a thrown exception
+        argv = _command_argv(command.replace("{report_id}", report_id))
+        environment = {
+            **os.environ,
+            **_faketime_environment(self.time_scale),
+            "SW_BASE_URL": self.base_url,
+            "SW_API_KEY": API_KEY,
+        }
         limit = min(WALL_CLOCK_LIMIT, (_TIME_AFTER_LIMIT + 120) / self.time_scale)
+        # A session of its own, so that stopping it stops any children too.
         process = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment, text=True
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environment,
+            text=True,
+            start_new_session=True,
         )
         try:
             stdout, stderr = _communicate_until(process, limit, lambda: self._stop_reason)
         finally:
             run.ended_at = self.now() - created_epoch
+            _remove_faketime_shared_memory(process.pid)
         if self._stop_reason is None and process.returncode is None:
             self._stop_reason = _REAL_TIME_STOP
         if self._stop_reason is None:
@@ -468,16 +502,53 @@ class MockBackend:
         return run
 
 
-def _faketime_argv(command: str, time_scale: float) -> list[str]:
+def _served_status(body: bytes) -> str | None:
+    """The ``data.status`` of a JSON envelope, if the body is one."""
+    try:
+        data = json.loads(body).get("data") if body else None
+    except (ValueError, AttributeError):
+        return None
+    status = data.get("status") if isinstance(data, dict) else None
+    return status if isinstance(status, str) else None
+
+
+def _command_argv(command: str) -> list[str]:
     argv = shlex.split(command)
     if not argv:
         raise UsageError(
             "--client-cmd is empty: pass a command such as 'node client.js {report_id}'"
         )
-    faketime = shutil.which("faketime")
-    if faketime is None:
+    return argv
+
+
+def _faketime_environment(time_scale: float) -> dict[str, str]:
+    """Preload libfaketime into the command so its clock and its sleeps run ``time_scale`` x.
+
+    The library is preloaded directly rather than through the ``faketime`` wrapper, so the
+    shared memory it keeps is named after our own child's PID and can be removed afterwards.
+    """
+    found = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
+    if not found:
         raise UsageError("libfaketime is not installed: run `make setup` (Debian package faketime)")
-    return [faketime, "-f", f"+0 x{time_scale:g}", *argv]
+    return {"LD_PRELOAD": found[0], "FAKETIME": f"+0 x{time_scale:g}"}
+
+
+def _remove_faketime_shared_memory(pid: int) -> None:
+    """libfaketime unlinks its shared memory only on a normal exit; tidy up after a kill."""
+    for name in (f"/dev/shm/faketime_shm_{pid}", f"/dev/shm/sem.faketime_sem_{pid}"):
+        with contextlib.suppress(OSError):
+            os.remove(name)
+
+
+def _stop_process_group(process: subprocess.Popen[str]) -> None:
+    """SIGTERM the command's whole process group (faketime and the client), then SIGKILL."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=2)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def _communicate_until(
@@ -491,7 +562,7 @@ def _communicate_until(
     while reader.is_alive():
         reader.join(0.02)
         if stop_reason() is not None or time.monotonic() > deadline:
-            process.kill()
+            _stop_process_group(process)
             reader.join(5)
             break
     return result[0] if result else ("", "")

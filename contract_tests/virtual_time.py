@@ -55,8 +55,14 @@ class VirtualClock:
 
 
 @contextmanager
-def patched_time(clock: VirtualClock, client_modules: list[ModuleType]) -> Iterator[None]:
-    """Route the ``time`` functions the client can reach to ``clock``."""
+def patched_time(
+    clock: VirtualClock,
+    client_modules: list[ModuleType],
+    client_functions: list[Callable[..., Any]] | None = None,
+) -> Iterator[None]:
+    """Route the ``time`` functions the client can reach to ``clock``: the ``time`` module's,
+    the client module's own names (``from time import sleep``) and the client function's
+    default arguments (``def poll(..., sleep=time.sleep)``)."""
     replacements: dict[str, Any] = {
         "sleep": clock.sleep,
         "time": clock.time,
@@ -76,6 +82,21 @@ def patched_time(clock: VirtualClock, client_modules: list[ModuleType]) -> Itera
                 if original_name is not None:
                     replacement = replacements[original_name]
                     stack.enter_context(mock.patch.object(module, attribute, replacement))
+        for function in client_functions or []:
+            keyword_defaults = getattr(function, "__kwdefaults__", None)
+            if keyword_defaults:
+                patched = {
+                    k: replacements.get(originals.get(v, ""), v) if callable(v) else v
+                    for k, v in keyword_defaults.items()
+                }
+                stack.enter_context(mock.patch.object(function, "__kwdefaults__", patched))
+            positional_defaults = getattr(function, "__defaults__", None)
+            if positional_defaults:
+                swapped = tuple(
+                    replacements.get(originals.get(v, ""), v) if callable(v) else v
+                    for v in positional_defaults
+                )
+                stack.enter_context(mock.patch.object(function, "__defaults__", swapped))
         yield
 
 

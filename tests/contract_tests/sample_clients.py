@@ -137,3 +137,29 @@ def resilient(report_id: str, *, base_url: str, api_key: str) -> Any:
         time.sleep(interval)
         interval = min(interval * 1.5, 15)
     raise TimeoutError("Timed out waiting for report")
+
+
+def with_injected_clock(
+    report_id: str,
+    *,
+    base_url: str,
+    api_key: str,
+    sleep: Any = time.sleep,
+    clock: Any = time.time,
+) -> Any:
+    """Takes ``sleep`` and ``clock`` callables bound to the real ones as defaults (STYLE.md)."""
+    deadline = clock() + 600
+    while clock() < deadline:
+        data = requests.get(
+            f"{base_url}/api/reports/{report_id}", headers={"X-API-Key": api_key}, timeout=10
+        ).json()["data"]
+        if data is None:
+            raise LookupError("not found")
+        if data["status"] == "completed":
+            return data
+        if data["status"] in ("failed", "cancelled"):
+            raise RuntimeError(
+                f"Report {data['status']}: {(data.get('progress') or {}).get('message', '')}"
+            )
+        sleep(5)
+    raise TimeoutError("gave up")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 import sample_clients
 
-from contract_tests import UsageError, check_client, check_consumer, render_result
+from contract_tests import UsageError, check_client, check_command, check_consumer, render_result
 
 
 def test_a_polite_client_passes_every_rule() -> None:
@@ -96,3 +99,17 @@ def test_a_client_that_passes_the_documented_profile_fails_strict_naming_the_fau
     assert "survives_transient_faults" in strict.broken_rules
     violation = next(v for v in strict.violations if v.rule == "survives_transient_faults")
     assert "injected fault" in violation.received
+
+
+def test_a_client_taking_clock_and_sleep_defaults_runs_on_virtual_time() -> None:
+    result = check_client(sample_clients.with_injected_clock, examples=10)
+    assert result.passed, render_result(result)
+    assert result.wall_seconds < 60
+
+
+def test_a_runaway_command_is_stopped_and_named_without_crashing_the_kit() -> None:
+    script = Path(__file__).parent / "commands" / "tight_loop.py"
+    result = check_command(
+        f"{sys.executable} {script} {{report_id}}", examples=0, rules=["polls_at_a_steady_pace"]
+    )
+    assert result.broken_rules == ["polls_at_a_steady_pace"]
