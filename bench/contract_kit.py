@@ -1,0 +1,175 @@
+"""Benchmark of the contract-testing kit on the reference clients (run by hand, not by tests).
+
+For each reference client: lifecycle examples checked per second, the wall time of a full
+check with the kit's default budget, and how much virtual time the check covered per second
+of real time. Python clients run on the kit's frozen virtual clock; the JavaScript client
+runs under libfaketime at the kit's default speed-up. Prints a table and writes it, with the
+command that produced it, to ``bench/RESULTS-contract-kit.md``.
+
+    .venv/bin/python bench/contract_kit.py            # all three clients
+    .venv/bin/python bench/contract_kit.py --no-js    # the Python clients only
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import logging
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from clients_under_test import exponential_backoff, fixed_interval
+from contract_tests import CheckResult, ClientStopped, check_client, check_command
+from contract_tests.runner import (
+    DEFAULT_COMMAND_EXAMPLES,
+    DEFAULT_COMMAND_TIME_SCALE,
+    DEFAULT_EXAMPLES,
+)
+
+__all__ = ["Measurement", "main"]
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "RESULTS-contract-kit.md"
+JS_CLIENT = ROOT / "clients_under_test" / "wait_for_report.js"
+#: The aims of issue 3: a full check of one Python client in under 60 s, 1000x real time.
+AIM_WALL_SECONDS = 60.0
+AIM_SPEED_UP = 1000.0
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One full check of one client; ``outcome`` says whether every rule held."""
+
+    client: str
+    how: str
+    examples: int
+    wall_seconds: float
+    virtual_seconds: float
+    outcome: str
+
+    @property
+    def examples_per_second(self) -> float:
+        return self.examples / self.wall_seconds
+
+    @property
+    def speed_up(self) -> float:
+        return self.virtual_seconds / self.wall_seconds
+
+
+def measure(client: str, how: str, check: Callable[[], CheckResult]) -> Measurement:
+    """Run ``check`` once, its client's prints silenced, timing the whole call.
+
+    A check that crashes is recorded as such (examples and virtual time then read 0), so
+    one broken run does not lose the others' numbers.
+    """
+    started = time.perf_counter()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = check()
+    except (Exception, ClientStopped) as error:
+        wall = time.perf_counter() - started
+        return Measurement(client, how, 0, wall, 0.0, f"crashed: {type(error).__name__}: {error}")
+    wall = time.perf_counter() - started
+    outcome = "passed" if result.passed else "BROKEN: " + ", ".join(result.broken_rules)
+    return Measurement(client, how, result.examples_run, wall, result.virtual_seconds, outcome)
+
+
+def table(measurements: Sequence[Measurement]) -> str:
+    """A Markdown table of the measurements."""
+    lines = [
+        "| client | run on | examples | wall (s) | examples/s | virtual (s) | virtual/wall "
+        "| outcome |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for m in measurements:
+        lines.append(
+            f"| {m.client} | {m.how} | {m.examples} | {m.wall_seconds:.1f} | "
+            f"{m.examples_per_second:.1f} | {m.virtual_seconds:,.0f} | {m.speed_up:,.0f}x | "
+            f"{m.outcome} |"
+        )
+    return "\n".join(lines)
+
+
+def verdict(backoff: Measurement) -> str:
+    """How the backoff client's full check compares with the issue's aims."""
+    wall = "met" if backoff.wall_seconds < AIM_WALL_SECONDS else "NOT met"
+    speed = "met" if backoff.speed_up >= AIM_SPEED_UP else "NOT met"
+    return (
+        f"Aims for the backoff client: full check under {AIM_WALL_SECONDS:g} s ({wall}: "
+        f"{backoff.wall_seconds:.1f} s); at least {AIM_SPEED_UP:,.0f}x real time ({speed}: "
+        f"{backoff.speed_up:,.0f}x)."
+    )
+
+
+def machine() -> str:
+    """The interpreter, Node and core count the numbers were measured with."""
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False)
+    return (
+        f"Python {platform.python_version()}, Node {node.stdout.strip() or 'absent'}, "
+        f"{os.cpu_count()} cores, {platform.machine()}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; write the results file."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--examples", type=int, default=DEFAULT_EXAMPLES)
+    parser.add_argument("--js-examples", type=int, default=DEFAULT_COMMAND_EXAMPLES)
+    parser.add_argument("--time-scale", type=float, default=DEFAULT_COMMAND_TIME_SCALE)
+    parser.add_argument("--no-js", action="store_true", help="skip the JavaScript client")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    arguments = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the loopback server's access log
+
+    measurements = [
+        measure(
+            "exponential_backoff (Python)",
+            "frozen virtual clock",
+            lambda: check_client(exponential_backoff.wait_for_report, examples=arguments.examples),
+        ),
+        measure(
+            "fixed_interval (Python)",
+            "frozen virtual clock",
+            lambda: check_client(fixed_interval.wait_for_report, examples=arguments.examples),
+        ),
+    ]
+    if not arguments.no_js:
+        measurements.append(
+            measure(
+                "wait_for_report.js (Node)",
+                f"libfaketime x{arguments.time_scale:g}",
+                lambda: check_command(
+                    f"node {JS_CLIENT} {{report_id}}",
+                    examples=arguments.js_examples,
+                    time_scale=arguments.time_scale,
+                ),
+            )
+        )
+
+    command = shlex.join([".venv/bin/python", "bench/contract_kit.py", *sys.argv[1:]])
+    text = "\n\n".join(
+        [
+            "# Contract kit benchmark",
+            f"Produced by `{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
+            f"({machine()}). Examples include the kit's explicit lifecycles and shrinking; "
+            "wall time covers the whole check call, mock start-up included.",
+            table(measurements),
+            verdict(measurements[0]),
+        ]
+    )
+    print(text)
+    arguments.output.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
