@@ -40,6 +40,12 @@ typecheck: $(STAMP)
 .PHONY: check
 check: lint typecheck test
 
+# Side-by-side load benchmarks on loopback (wrk; WireMock and Prism from npm into bench/):
+# a few minutes; writes bench/RESULTS.md. Not part of `make test`.
+.PHONY: bench
+bench: setup
+	$(PY) bench/run.py --output bench/RESULTS.md
+
 .PHONY: clean
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis artifacts

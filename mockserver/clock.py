@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 __all__ = ["ClockAnchor", "format_timestamp", "parse_timestamp"]
 
@@ -58,6 +59,7 @@ class ClockAnchor:
         )
 
 
+@lru_cache(maxsize=4096)  # a poll formats the same few instants again and again
 def format_timestamp(epoch_seconds: float) -> str:
     """ISO 8601 in UTC with a ``Z``, to the second, as the reference shows
     (``2024-01-15T10:30:00Z``)."""

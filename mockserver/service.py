@@ -22,7 +22,7 @@ from mockserver import messages
 from mockserver.case_profile import DEMO_PROFILE, CaseProfile, profile_for_case
 from mockserver.clock import format_timestamp
 from mockserver.create_request import InvalidCreateRequest, parse_create_request
-from mockserver.documents import render_docx, render_pdf
+from mockserver.encoded_json import PreEncodedObject
 from mockserver.lifecycle import (
     CannotCancel,
     LifecycleError,
@@ -108,11 +108,21 @@ def owner_of_key(api_key: str) -> str:
 
 @lru_cache(maxsize=512)
 def _derived_report(profile: CaseProfile, report_date: str) -> dict[str, Any]:
-    return build_structured_report(profile, report_date=report_date)
+    # Pre-encoded: polls send its cached JSON text instead of encoding it again each time.
+    return PreEncodedObject(build_structured_report(profile, report_date=report_date))
+
+
+@lru_cache(maxsize=256)
+def _scripted_report(report_json: str) -> Any:
+    report = json.loads(report_json)
+    return PreEncodedObject(report) if isinstance(report, dict) else report
 
 
 @lru_cache(maxsize=64)
 def _rendered(report_id: str, extension: str, report_json: str) -> bytes:
+    # Imported on the first download: fpdf2 and python-docx take half the server's startup.
+    from mockserver.documents import render_docx, render_pdf
+
     report = json.loads(report_json)
     render = render_pdf if extension == "pdf" else render_docx
     return render(report, report_id=report_id)
@@ -138,6 +148,22 @@ class ReportService:
             "signing.secret", secrets.token_hex(32)
         )
         self.signer = UrlSigner(secret.encode(), settings.url_ttl_seconds)
+        self._next_expiry_check = -math.inf
+
+    # --- retention ------------------------------------------------------------------------
+
+    def forget_expired_reports(self, now: float, *, force: bool = False) -> int:
+        """Drop the reports created more than ``RETENTION_SECONDS`` before ``now``; how many.
+
+        Called on every create, but it asks the store only once per hundredth of the
+        retention of virtual time (per process), so creating stays cheap; a clock advance
+        passes ``force``. Memory is bounded by the reports created within one retention.
+        """
+        retention = self.settings.retention_seconds
+        if not retention or (now < self._next_expiry_check and not force):
+            return 0
+        self._next_expiry_check = now + retention / 100
+        return self.store.remove_reports_created_before(now - retention)
 
     # --- reports --------------------------------------------------------------------------
 
@@ -184,6 +210,7 @@ class ReportService:
             demo=request.use_demo_data,
         )
         self.store.add_report(record)
+        self.forget_expired_reports(record.created_at)
         return self.wire_report(self.snapshot(record), base_url)
 
     def _new_report_id(self) -> str:
@@ -225,7 +252,7 @@ class ReportService:
     def structured_report(self, record: ReportRecord) -> dict[str, Any] | None:
         """The ``output.report`` of a completed report (scripted, or derived from its case)."""
         if record.scripted_report is not None:
-            scripted: dict[str, Any] | None = json.loads(record.scripted_report)
+            scripted: dict[str, Any] | None = _scripted_report(record.scripted_report)
             return scripted
         if record.demo:
             report_date = DEMO_REPORT_DATE
@@ -308,7 +335,7 @@ class ReportService:
         if not valid or not isinstance(body, dict) or set(body) != {"seconds"}:
             raise RequestRejected(messages.CONTROL_BAD_SECONDS.format(maximum=MAX_ADVANCE_SECONDS))
         assert isinstance(seconds, int | float)
-        self.clock.advance(float(seconds))
+        self.forget_expired_reports(self.clock.advance(float(seconds)), force=True)
         return self.clock_view()
 
     def reset(self) -> dict[str, Any]:
@@ -377,14 +404,22 @@ class ReportService:
         except LifecycleError as error:
             raise RequestRejected(f"Invalid scripted report: {error}") from error
         self.store.add_report(record)
+        self.forget_expired_reports(record.created_at)
         return self.wire_report(self.snapshot(record), base_url)
 
     # --- journal --------------------------------------------------------------------------
 
     def record_request(
-        self, method: str, path: str, query: str, status: int, report_id: str | None
+        self,
+        method: str,
+        path: str,
+        query: str,
+        status: int,
+        report_id: str | None,
+        fault: str | None = None,
     ) -> None:
-        """Add a request to the journal, with the scenario of the report it concerned."""
+        """Add a request to the journal, with the scenario of the report it concerned and
+        the fault injected into it, if any."""
         record = self.store.get_report(report_id) if report_id else None
         entry = JournalEntry(
             method=method,
@@ -394,6 +429,7 @@ class ReportService:
             at=self.clock.now(),
             report_id=report_id,
             scenario=record.scenario if record else None,
+            fault=fault,
         )
         self.store.append_request(entry)
 
@@ -411,6 +447,7 @@ class ReportService:
                     "epoch_seconds": e.at,
                     "report_id": e.report_id,
                     "scenario": e.scenario,
+                    "fault": e.fault,
                 }
                 for e in entries
             ],

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mockserver.clock import parse_timestamp
+from mockserver.faults import FaultRule, FaultSpecError, parse_rules
+from mockserver.rate_limit import DOCUMENTED_LIMIT, WINDOWS, RateLimitPolicy
 from mockserver.scenarios import DEFAULT_SCENARIO, SCENARIOS
 from mockserver.signing import DOWNLOAD_TTL_SECONDS
 
@@ -32,7 +34,12 @@ DEFAULTS: dict[str, Any] = {
     "VALIDATE_RESPONSES": "off",  # check every response against schemas/: off, log or raise
     "API_KEYS": None,  # list of accepted keys; None: any key that starts with "sk-"
     "JOURNAL_SIZE": 1000,  # requests kept by GET /_mock/requests
+    "RETENTION_SECONDS": 24 * 3600,  # virtual seconds a report is kept; 0 keeps every report
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # Flask's own: larger bodies get a 413
+    "FAULTS": None,  # injected faults of every report, e.g. "503@rate=0.1; drop@polls=3"
+    "RATE_LIMIT": False,  # enforce the documented per-key rate limit (off: see the README)
+    "RATE_LIMIT_PER_MINUTE": DOCUMENTED_LIMIT,  # requests per virtual minute per API key
+    "RATE_LIMIT_WINDOW": "fixed",  # fixed (clock minutes) or sliding (the last 60 s)
 }
 
 
@@ -58,6 +65,9 @@ class Settings:
     api_keys: frozenset[str] | None
     journal_size: int
     max_body_bytes: int
+    retention_seconds: float
+    faults: tuple[FaultRule, ...] = ()
+    rate_limit: RateLimitPolicy | None = None  # None: not enforced, no X-RateLimit-* headers
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -78,6 +88,12 @@ class Settings:
         mode = str(merged["VALIDATE_RESPONSES"])
         if mode not in ("off", "log", "raise"):
             raise SettingsError(f"VALIDATE_RESPONSES={mode!r}: use off, log or raise")
+        retention = _number(merged, "RETENTION_SECONDS")
+        if retention < 0:
+            raise SettingsError(
+                f"RETENTION_SECONDS={retention!r}: use a positive number of virtual seconds, "
+                "or 0 to keep every report"
+            )
         keys = merged["API_KEYS"]
         if isinstance(keys, str):
             keys = [key for key in keys.split(",") if key]
@@ -96,7 +112,32 @@ class Settings:
             api_keys=None if keys is None else frozenset(str(key) for key in keys),
             journal_size=int(_number(merged, "JOURNAL_SIZE")),
             max_body_bytes=int(_number(merged, "MAX_CONTENT_LENGTH")),
+            retention_seconds=retention,
+            faults=_faults(merged),
+            rate_limit=_rate_limit(merged),
         )
+
+
+def _faults(config: Mapping[str, Any]) -> tuple[FaultRule, ...]:
+    try:
+        return parse_rules(config["FAULTS"] or None)
+    except FaultSpecError as error:
+        raise SettingsError(f"FAULTS={config['FAULTS']!r}: {error}") from error
+
+
+def _rate_limit(config: Mapping[str, Any]) -> RateLimitPolicy | None:
+    if not _flag(config, "RATE_LIMIT"):
+        return None
+    per_minute = _number(config, "RATE_LIMIT_PER_MINUTE")
+    if not per_minute.is_integer() or per_minute < 1:
+        raise SettingsError(
+            f"RATE_LIMIT_PER_MINUTE={config['RATE_LIMIT_PER_MINUTE']!r}: use a whole number of "
+            f"requests, 1 or more (documented: {DOCUMENTED_LIMIT})"
+        )
+    window = str(config["RATE_LIMIT_WINDOW"])
+    if window not in WINDOWS:
+        raise SettingsError(f"RATE_LIMIT_WINDOW={window!r}: use {' or '.join(WINDOWS)}")
+    return RateLimitPolicy(limit=int(per_minute), window=window)
 
 
 def _number(config: Mapping[str, Any], key: str) -> float:

@@ -9,8 +9,24 @@ __all__ = ["JournalEntry", "MemoryStore", "ReportStore", "StoreError", "open_sto
 
 
 def open_store(url: str, *, journal_size: int = 1000) -> ReportStore:
-    """The store a URL names: ``memory://`` (the default)."""
+    """The store a URL names.
+
+    ``memory://`` (the default: one process), ``sqlite:///path.db`` (several workers on one
+    host; survives a restart), ``redis://host:port/db`` (several replicas; ``?prefix=NAME``
+    namespaces the keys). The SQLite and Redis modules are imported only when named.
+    """
     scheme = url.split("://", 1)[0] if "://" in url else url
     if scheme == "memory":
         return MemoryStore(journal_size=journal_size)
-    raise StoreError(f"Unknown store URL {url!r}: use memory://")
+    if scheme == "sqlite":
+        from mockserver.store.sqlite import SQLiteStore, sqlite_path_from_url
+
+        return SQLiteStore(sqlite_path_from_url(url), journal_size=journal_size)
+    if scheme in ("redis", "rediss", "unix"):
+        from mockserver.store.redis_store import RedisStore
+
+        return RedisStore(url, journal_size=journal_size)
+    raise StoreError(
+        f"Unknown store URL {url!r}: use memory://, sqlite:///path/to/file.db "
+        "or redis://host:6379/0"
+    )

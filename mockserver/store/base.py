@@ -30,6 +30,7 @@ class JournalEntry:
     at: float  # virtual Unix time
     report_id: str | None
     scenario: str | None
+    fault: str | None = None  # the injected fault, e.g. "503" or "latency=350ms+drop"
 
 
 class ReportStore(Protocol):
@@ -76,6 +77,19 @@ class ReportStore(Protocol):
 
     def number(self, key: str) -> float:
         """The shared number under ``key`` (0 when absent)."""
+
+    def value(self, key: str) -> str | None:
+        """The shared value under ``key``, or ``None`` (unlike ``value_or_default``, no write)."""
+
+    def add_to_expiring_number(
+        self, key: str, amount: float, *, now: float, expires_at: float
+    ) -> float:
+        """Atomically add ``amount`` to a number that lapses at ``expires_at``; the new total.
+
+        A number whose expiry is at or before ``now`` counts from 0 again and takes the new
+        expiry; backends may forget lapsed numbers. Times are the caller's (the mock passes
+        virtual time), so advancing the virtual clock lapses them too. Rate-limit windows.
+        """
 
     def append_request(self, entry: JournalEntry) -> None:
         """Add to the journal, forgetting the oldest entries past its capacity."""

@@ -3,20 +3,47 @@
 from __future__ import annotations
 
 import heapq
+import sys
 import threading
+import weakref
 from collections import deque
+from collections.abc import Hashable
 from dataclasses import replace
+from typing import Any
 
-from mockserver.lifecycle import ReportRecord
+from mockserver.case_profile import CaseProfile
+from mockserver.lifecycle import Phase, ReportRecord
 from mockserver.store.base import JournalEntry
 
 __all__ = ["MemoryStore"]
+
+#: Lapsed expiring numbers are swept when there are more than twice as many as after the last
+#: sweep (and at least this many), so sweeping costs O(1) per call on average.
+_EXPIRING_MINIMUM = 1024
+#: Distinct plans kept for sharing; past this (seeded jitter makes every plan unique) the
+#: table starts again, so it never holds more than this many plans no report uses.
+_SHARED_PLANS_LIMIT = 4096
+
+
+def _frozen(value: Any) -> Hashable:
+    """A hashable stand-in for a JSON value, equal exactly when the values are equal."""
+    if isinstance(value, dict):
+        return ("{", tuple(sorted((key, _frozen(item)) for key, item in value.items())))
+    if isinstance(value, list | tuple):
+        return ("[", tuple(_frozen(item) for item in value))
+    return (type(value).__name__, value)
+
+
+def _plan_key(plan: tuple[Phase, ...]) -> Hashable:
+    return tuple((p.after_seconds, p.status, _frozen(p.progress)) for p in plan)
 
 
 class MemoryStore:
     """Reports in dicts behind one lock; the journal in a bounded ring.
 
     A heap of ``(created_at, id)`` finds the reports past the retention without a scan.
+    Reports share equal plans, case profiles and owner strings instead of each keeping its
+    own copy: most of a report's memory is its plan, and a scenario has only a few.
     """
 
     kind = "memory"
@@ -28,11 +55,35 @@ class MemoryStore:
         self._by_age: list[tuple[float, str]] = []
         self._values: dict[str, str] = {}
         self._numbers: dict[str, float] = {}
+        self._expiring: dict[str, tuple[float, float]] = {}  # key -> (total, expires_at)
+        self._expiring_high_water = _EXPIRING_MINIMUM
         self._sequence = 0
         self._journal: deque[JournalEntry] = deque(maxlen=journal_size)
+        self._shared_plans: dict[Hashable, tuple[Phase, ...]] = {}
+        self._shared_profiles: weakref.WeakValueDictionary[CaseProfile, CaseProfile] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def _sharing(self, record: ReportRecord) -> ReportRecord:
+        """``record`` with its plan, profile and strings shared with equal earlier ones."""
+        key = _plan_key(record.plan)
+        plan = self._shared_plans.get(key)
+        if plan is None:
+            if len(self._shared_plans) >= _SHARED_PLANS_LIMIT:
+                self._shared_plans.clear()
+            plan = self._shared_plans[key] = record.plan
+        profile = self._shared_profiles.setdefault(record.profile, record.profile)
+        return replace(
+            record,
+            plan=plan,
+            profile=profile,
+            owner=sys.intern(record.owner),
+            case_id=sys.intern(record.case_id),
+        )
 
     def add_report(self, record: ReportRecord) -> None:
         with self._lock:
+            record = self._sharing(record)
             self._reports[record.id] = record
             self._by_case.setdefault((record.owner, record.case_id), []).append(record.id)
             heapq.heappush(self._by_age, (record.created_at, record.id))
@@ -109,6 +160,23 @@ class MemoryStore:
 
     def number(self, key: str) -> float:
         return self._numbers.get(key, 0.0)
+
+    def value(self, key: str) -> str | None:
+        return self._values.get(key)
+
+    def add_to_expiring_number(
+        self, key: str, amount: float, *, now: float, expires_at: float
+    ) -> float:
+        with self._lock:
+            total, expiry = self._expiring.get(key, (0.0, now))
+            if expiry <= now:
+                total = 0.0
+            total += amount
+            self._expiring[key] = (total, expires_at)
+            if len(self._expiring) > self._expiring_high_water:
+                self._expiring = {k: v for k, v in self._expiring.items() if v[1] > now}
+                self._expiring_high_water = max(_EXPIRING_MINIMUM, 2 * len(self._expiring))
+            return total
 
     def append_request(self, entry: JournalEntry) -> None:
         with self._lock:

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Response, current_app, request
 
 import schemas
+from mockserver.encoded_json import dumps_compact
 
 __all__ = ["ResponseContractViolation", "read_json_body", "send_error", "send_success"]
 
@@ -54,7 +55,7 @@ def _json_response(
     body: Mapping[str, Any], status: int, headers: Mapping[str, str] | None
 ) -> Response:
     _check_against_contract(body, status)
-    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    text = dumps_compact(body)  # the cached structured report is not encoded again
     response = Response(text, status=status, mimetype="application/json")
     if headers:
         response.headers.update(headers)

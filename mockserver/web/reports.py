@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, g, request
 
 from mockserver import messages
+from mockserver.faults import rules_to_spec
 from mockserver.service import owner_of_key
 from mockserver.web import service
 from mockserver.web.envelope import read_json_body, send_error, send_success
+from mockserver.web.faults import REPORT_FAULTS_HEADER, fault_injector, report_faults_from_header
 
 __all__ = ["API_KEY_HEADER", "SCENARIO_HEADER", "reports"]
 
@@ -31,18 +33,39 @@ def require_api_key() -> Response | None:
     return None
 
 
+#: ``request.host_url`` by the request fields it is made of (a few hosts at most; bounded).
+_HOST_URLS: dict[tuple[object, ...], str] = {}
+
+
 def _base_url() -> str:
-    return request.host_url
+    environ = request.environ
+    key = (
+        environ.get("wsgi.url_scheme"),
+        environ.get("HTTP_HOST"),
+        environ.get("SERVER_NAME"),
+        environ.get("SERVER_PORT"),
+    )
+    found = _HOST_URLS.get(key)
+    if found is None:  # werkzeug's host_url costs as much as deriving the report
+        found = request.host_url
+        if len(_HOST_URLS) < 256:
+            _HOST_URLS[key] = found
+    return found
 
 
 @reports.post("/reports")
 def create_report() -> Response:
     body = read_json_body()
+    faults = report_faults_from_header(request.headers.get(REPORT_FAULTS_HEADER))
     created = service().create(
         g.owner, body, scenario_name=request.headers.get(SCENARIO_HEADER), base_url=_base_url()
     )
     g.journal_report_id = created["id"]
-    return send_success(created)
+    response = send_success(created)
+    if faults:
+        fault_injector().attach(created["id"], faults)
+        response.headers[REPORT_FAULTS_HEADER] = rules_to_spec(faults)
+    return response
 
 
 @reports.get("/reports")

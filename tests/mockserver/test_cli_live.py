@@ -42,6 +42,8 @@ def live_server() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def test_cli_serves_a_report_to_completion_at_a_high_time_scale(live_server: str) -> None:
@@ -79,6 +81,8 @@ def test_cli_prints_how_to_reach_the_control_api() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
     assert any("/_mock/clock" in line for line in lines)
 
 

@@ -1,0 +1,224 @@
+"""Serving the mock for real: granian with N worker processes, or Werkzeug for debugging.
+
+Granian was chosen over gunicorn by measurement on this project's 2-core machine (wrk on
+loopback, ``bench/RESULTS.md``): a static Flask route served about 2x the requests per
+second of gunicorn's ``gthread`` and ``sync`` workers, and a bare WSGI function about 6x.
+
+Every worker builds its app from ``MOCKSERVER_*`` environment variables only
+(:func:`worker_app`), the same way the container image is configured: ``mockserver serve``
+turns its options into those variables before the workers start, so one code path serves
+the command line, the Dockerfile and a CI ``services:`` block. Workers agree on state only
+through a shared store, so more than one worker needs ``sqlite://`` or ``redis://``.
+"""
+
+from __future__ import annotations
+
+import encodings.idna  # noqa: F401  (imported before any fork: see _announce_when_accepting)
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from mockserver.settings import Settings
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+__all__ = [
+    "SERVERS",
+    "THREADS_PER_WORKER",
+    "WORKER_HEADER",
+    "ServeOptions",
+    "UnsharedStore",
+    "check_store_is_shared",
+    "config_environment",
+    "run",
+    "worker_app",
+]
+
+ServerName = Literal["granian", "werkzeug"]
+SERVERS: tuple[ServerName, ...] = ("granian", "werkzeug")
+#: Response header naming the process that answered (mock-only; tells workers apart).
+WORKER_HEADER = "X-Mock-Worker"
+#: Python threads per granian worker, by store. On ``memory://`` a request never waits, so
+#: one thread (no GIL hand-offs) serves most; SQLite and Redis wait on I/O, which four threads
+#: overlap. Granian's default (hundreds) only adds contention: see bench/RESULTS.md.
+THREADS_PER_WORKER = {"memory": 1, "sqlite": 4, "redis": 4}
+_STARTUP_TIMEOUT_SECONDS = 30
+#: How long granian waits for a worker to stop after SIGTERM before it kills it.
+_WORKER_STOP_TIMEOUT_SECONDS = 5
+
+
+class UnsharedStore(ValueError):
+    """Raised when several workers would each keep their own in-memory store."""
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """Where and how to serve, beside the app's own settings."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    server: ServerName = "granian"
+    threads: int = 1  # Python threads per worker (see THREADS_PER_WORKER)
+
+
+def config_environment(config: Mapping[str, Any]) -> dict[str, str]:
+    """The ``MOCKSERVER_*`` variables that give ``create_app()`` this configuration.
+
+    Values are JSON, which Flask's ``from_prefixed_env`` parses back to the same types
+    (so a signing secret ``"123"`` stays a string).
+    """
+    return {f"MOCKSERVER_{key}": json.dumps(value) for key, value in config.items()}
+
+
+def check_store_is_shared(settings: Settings, workers: int) -> None:
+    """Refuse several workers on ``memory://``: each would see only its own reports."""
+    if workers > 1 and settings.store_url.split("://", 1)[0] == "memory":
+        raise UnsharedStore(
+            f"--workers {workers} needs a store the workers share; memory:// lives in one "
+            "process, so a report created through one worker would be unknown to the "
+            "others. Add --store sqlite:///tmp/reports-mock.db (one host) or "
+            "--store redis://127.0.0.1:6379/0 (several hosts), or use --workers 1"
+        )
+
+
+def _with_worker_header(app: WSGIApplication) -> WSGIApplication:
+    pid_header = (WORKER_HEADER, str(os.getpid()))
+
+    def answer(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers.append(pid_header)
+            return start_response(status, headers, exc_info)
+
+        return app(environ, start)
+
+    return answer
+
+
+def worker_app() -> WSGIApplication:
+    """The WSGI app of one worker process: ``create_app()`` from the environment alone.
+
+    Granian calls this in every worker (``mockserver.serving:worker_app`` as a factory).
+    """
+    # A forked worker inherits the main process's SIGTERM handler, which only sets a flag
+    # there: a stop arriving while this worker builds its app would be ignored, and the
+    # worker would outlive the server. Until granian installs its own handlers, a stop stops.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, signal.SIG_DFL)
+    from mockserver.app import create_app
+
+    return _with_worker_header(create_app())
+
+
+def _free_port(host: str) -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _announce_when_accepting(
+    workers_forked: Callable[[], bool],
+    host: str,
+    port: int,
+    base: str,
+    announce: Callable[[str], None],
+) -> None:
+    """Wait for every worker to be forked, then for the port to accept; then announce.
+
+    Nothing here may hold a lock while granian forks a worker (a lock held then stays held
+    forever in the child): so it only sleeps until the forks are done, and the one module a
+    connection imports lazily (``encodings.idna``) is imported with this module.
+    """
+    deadline = time.monotonic() + _STARTUP_TIMEOUT_SECONDS
+    while not workers_forked() and time.monotonic() < deadline:
+        time.sleep(0.002)
+    probe_host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((probe_host, port), timeout=1).close()
+        except OSError:
+            time.sleep(0.005)
+            continue
+        announce(base)
+        return
+    print(f"mockserver: no worker accepted on {base} in {_STARTUP_TIMEOUT_SECONDS} s", flush=True)
+
+
+def run(options: ServeOptions, announce: Callable[[str], None]) -> int:
+    """Serve until interrupted; ``announce(base_url)`` once the socket accepts connections.
+
+    The configuration comes from ``MOCKSERVER_*`` in ``os.environ``. Returns the exit status.
+    """
+    if options.server == "werkzeug":
+        return _run_werkzeug(options, announce)
+    return _run_granian(options, announce)
+
+
+def _run_granian(options: ServeOptions, announce: Callable[[str], None]) -> int:
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+
+    # Granian cannot report a port the kernel chose, so choose it here (a tiny race that
+    # only --port 0 has, and only against another program binding the same moment).
+    port = options.port or _free_port(options.host)
+    server = Granian(
+        target="mockserver.serving:worker_app",
+        factory=True,
+        interface=Interfaces.WSGI,
+        address=options.host,
+        port=port,
+        workers=options.workers,
+        blocking_threads=options.threads,
+        websockets=False,
+        log_level=LogLevels.warning,
+        workers_kill_timeout=_WORKER_STOP_TIMEOUT_SECONDS,
+    )
+    host = f"[{options.host}]" if ":" in options.host else options.host
+    base = f"http://{host}:{port}"
+    # On Linux each granian worker binds its own socket (SO_REUSEPORT) once it has built its
+    # app, so announce only when the port accepts: whoever reads the banner can connect.
+    server.on_startup(
+        lambda: threading.Thread(
+            target=_announce_when_accepting,
+            args=(lambda: len(server.wrks) >= options.workers, options.host, port, base, announce),
+            daemon=True,
+        ).start()
+    )
+    try:
+        server.serve()
+    except KeyboardInterrupt:
+        pass
+    except SystemExit as stop:  # granian exits non-zero when a worker fails to start
+        return stop.code if isinstance(stop.code, int) else 1
+    return 0
+
+
+def _run_werkzeug(options: ServeOptions, announce: Callable[[str], None]) -> int:
+    from werkzeug.serving import make_server
+
+    from mockserver.app import create_app
+
+    if options.workers != 1:
+        print("mockserver: --server werkzeug runs one process: use --workers 1", file=sys.stderr)
+        return 2
+    server = make_server(options.host, options.port, create_app(), threaded=True)
+    host = f"[{options.host}]" if ":" in options.host else options.host
+    announce(f"http://{host}:{server.server_port}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
