@@ -7,13 +7,16 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
+from mockserver.rate_limit import RateLimiter
 from mockserver.service import ReportService
 from mockserver.settings import DEFAULTS, Settings
 from mockserver.store import open_store
 from mockserver.web import EXTENSION_KEY, service
 from mockserver.web.control import control, health
 from mockserver.web.errors import register_error_handlers
+from mockserver.web.faults import FaultInjector, install_faults, journal_fault_label
 from mockserver.web.inspector import inspector
+from mockserver.web.rate_limit import install_rate_limit
 from mockserver.web.reports import reports
 from mockserver.web.storage import storage
 
@@ -43,6 +46,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     app.register_blueprint(reports)
+    if settings.rate_limit is not None:  # after the blueprint, so the key check runs first
+        install_rate_limit(app, RateLimiter(settings.rate_limit, store))
+    install_faults(app, FaultInjector(store, configured=settings.faults, seed=settings.seed))
     app.register_blueprint(storage)
     app.register_blueprint(health)
     if settings.control_api:
@@ -60,5 +66,6 @@ def _journal_request(response: Response) -> Response:
             request.query_string.decode("latin-1"),
             response.status_code,
             g.get("journal_report_id"),
+            fault=journal_fault_label(),
         )
     return response

@@ -25,6 +25,7 @@ __all__ = [
     "FAULT_BAD_RETRY_AFTER",
     "FAULT_BAD_ROUTES",
     "FAULT_BAD_SEED",
+    "FAULT_FIELD_NOT_FOR_KIND",
     "FAULT_HEADER_INVALID",
     "FAULT_INTERNAL_ERROR",
     "FAULT_NOT_A_RULE",
@@ -164,6 +165,9 @@ FAULT_BAD_LATENCY = (
 FAULT_BAD_RETRY_AFTER = (
     "{kind} takes Retry-After in whole seconds from 0 to {maximum}, got {value!r}"
 )
+FAULT_FIELD_NOT_FOR_KIND = (
+    "{field} does not apply to {kind}: ms is for latency, retry_after for 429 and 503"
+)
 FAULT_TAKES_NO_ARGUMENT = "{kind} takes no argument, got {value!r}"
 FAULT_BAD_REPORT_ID = "report must be a report id such as rpt_0123456789abcdef, got {value!r}"
 FAULT_TOO_MANY_RULES = "at most {maximum} rules, got {count}"
@@ -171,4 +175,4 @@ FAULT_NOT_A_RULE = (
     "a rule is a spec string such as '503@polls=3,4' or an object with a \"fault\" field, "
     "got {kind}"
 )
-FAULT_BAD_SEED = "seed must be a whole number, got {kind}"
+FAULT_BAD_SEED = "seed must be a whole number from 0 to 2**63 - 1, got {value}"

@@ -11,6 +11,7 @@ from mockserver import messages
 from mockserver.service import NotFound, RequestRejected
 from mockserver.web import service
 from mockserver.web.envelope import read_json_body, send_success
+from mockserver.web.faults import fault_injector
 
 __all__ = ["control", "health"]
 
@@ -40,7 +41,26 @@ def advance_clock() -> Response:
 
 @control.post("/reset")
 def reset() -> Response:
+    fault_injector().clear()  # run-time faults end with the test that set them
     return send_success(service().reset())
+
+
+@control.get("/faults")
+def read_faults() -> Response:
+    """The server-wide fault rules, their seed, and whether they were set at run time."""
+    return send_success(fault_injector().view())
+
+
+@control.put("/faults")
+def replace_faults() -> Response:
+    """Replace the server-wide rules: ``{"rules": ["503@polls=3,4"], "seed": 7}``."""
+    return send_success(fault_injector().replace(read_json_body()))
+
+
+@control.delete("/faults")
+def clear_faults() -> Response:
+    """Back to the configured rules (``FAULTS``, ``--fault``)."""
+    return send_success(fault_injector().clear())
 
 
 @control.get("/requests")

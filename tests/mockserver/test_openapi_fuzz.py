@@ -1,0 +1,125 @@
+"""Schemathesis fuzzes the live mock from ``schemas/openapi.json``: no 5xx, every answer
+conforms to the document.
+
+A real server on loopback (werkzeug, as ``mockserver serve --server werkzeug`` runs it) with
+``VALIDATE_RESPONSES=raise``, so a response that breaks the schemas is also a 500 from the
+mock itself. Every operation gets ``REPORTS_MOCK_FUZZ_EXAMPLES`` generated requests (default
+10, which keeps the run well under a minute on two cores); set it higher for a longer hunt::
+
+    REPORTS_MOCK_FUZZ_EXAMPLES=500 .venv/bin/python -m pytest tests/mockserver/test_openapi_fuzz.py
+
+``PUT /_mock/faults`` is left out: a generated valid plan injects 5xx into every later
+request, which is its purpose. The number of requests sent is printed at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urljoin
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from werkzeug.serving import make_server
+
+import schemas
+
+EXAMPLES = int(os.environ.get("REPORTS_MOCK_FUZZ_EXAMPLES", "10"))
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+#: A key, so that /api operations get past authentication to the interesting parts.
+HEADERS = {"X-API-Key": "sk-fuzz"}
+SENT: Counter[str] = Counter()
+
+
+def self_contained_openapi() -> dict[str, Any]:
+    """``openapi.json`` with every schema file embedded under its own ``$id``.
+
+    The document refers to its schemas by ``https://reports-mock.dev/schemas/...`` URIs that
+    are names, not addresses; embedded, Schemathesis resolves them without the network.
+    """
+    document = schemas.openapi()
+    embedded = document.setdefault("components", {}).setdefault("schemas", {})
+    for name in schemas.schema_names():
+        contents = schemas.schema(name)
+        embedded[f"file.{name}"] = absolute_refs(contents, contents["$id"])
+    return document
+
+
+def absolute_refs(node: Any, base: str) -> Any:
+    """``node`` with every relative ``$ref`` made absolute against ``base``."""
+    if isinstance(node, dict):
+        return {
+            key: urljoin(base, value) if key == "$ref" else absolute_refs(value, base)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [absolute_refs(item, base) for item in node]
+    return node
+
+
+schema = schemathesis.openapi.from_dict(self_contained_openapi()).exclude(
+    method="PUT", path="/_mock/faults"
+)
+
+
+@pytest.fixture(scope="module")
+def live_mock() -> Iterator[str]:
+    """The mock on a free loopback port for this module, answering in threads."""
+    from mockserver import create_app
+
+    app = create_app({"VALIDATE_RESPONSES": "raise", "TIME_SCALE": 100, "SIGNING_SECRET": "fuzz"})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def session(request: pytest.FixtureRequest) -> Iterator[requests.Session]:
+    """One keep-alive session for the module; prints how many requests went out."""
+    with requests.Session() as shared:
+        yield shared
+    total = sum(SENT.values())
+    by_status = ", ".join(f"{status}: {count}" for status, count in sorted(SENT.items()))
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        print(f"\nschemathesis sent {total} generated requests to the live mock ({by_status})")
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_the_live_mock_answers_as_its_openapi_document_says(
+    case: Any, live_mock: str, session: requests.Session
+) -> None:
+    response = case.call(base_url=live_mock, session=session, headers=HEADERS, timeout=10)
+    SENT[f"{response.status_code // 100}xx"] += 1
+    case.validate_response(response, checks=CHECKS)
