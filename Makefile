@@ -32,6 +32,7 @@ test: setup
 .PHONY: lint
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 .PHONY: typecheck
 typecheck: $(STAMP)
@@ -45,6 +46,7 @@ check: lint typecheck test
 .PHONY: bench
 bench: setup
 	$(PY) bench/run.py --output bench/RESULTS.md
+	$(PY) bench/contract_kit.py
 
 .PHONY: clean
 clean:

@@ -159,7 +159,9 @@ def test_pdf_shows_every_section_title_in_order(report: dict[str, Any], tmp_path
 
 def test_pdf_draws_the_loading_chart_and_accident_only_has_none(tmp_path: Path) -> None:
     demo = pdf_text(render_pdf(demo_report(), report_id="rpt_1"), tmp_path)
-    assert "Cervical Compression - Crash vs ADL" in demo  # the chart's caption; the chart is an image
+    assert (
+        "Cervical Compression - Crash vs ADL" in demo
+    )  # the chart's caption; the chart is an image
     assert "Loading Considerations" not in pdf_text(
         render_pdf(accident_only_report(), report_id="rpt_1"), tmp_path
     )
