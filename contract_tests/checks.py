@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from contract_tests.errors import RuleViolation
-from contract_tests.harness import MIN_POLL_GAP_SECONDS, ClientRun
+from contract_tests.harness import MIN_POLL_GAP_SECONDS
 from contract_tests.model import GIVE_UP_LIMIT_SECONDS, TERMINAL, TIMEOUT_MARGIN_SECONDS
+from contract_tests.runs import ClientRun
 
 __all__ = ["CONSUMER_RULES", "RULES", "Finding", "Profile", "Rule", "rule"]
 

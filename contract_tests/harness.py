@@ -12,21 +12,17 @@ from __future__ import annotations
 import calendar
 import contextlib
 import ctypes
-import glob
 import io
 import json
 import logging
 import math
 import os
 import re
-import shlex
-import signal
 import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -34,11 +30,19 @@ import responses
 from werkzeug.serving import make_server
 from werkzeug.test import Client
 
+from contract_tests.commands import (
+    CommandFailed,
+    command_argv,
+    communicate_until,
+    faketime_environment,
+    remove_faketime_shared_memory,
+)
 from contract_tests.errors import ClientStopped, UsageError
-from contract_tests.model import GIVE_UP_LIMIT_SECONDS, TERMINAL, Lifecycle, Observation
+from contract_tests.model import GIVE_UP_LIMIT_SECONDS, Lifecycle
+from contract_tests.runs import ClientRun, Request, StopReason
 from contract_tests.virtual_time import VirtualClock, modules_of, patched_time
 
-__all__ = ["API_KEY", "ClientRun", "CommandFailed", "MockBackend", "Request", "StopReason"]
+__all__ = ["API_KEY", "MockBackend"]
 
 API_KEY = "sk-contract-kit"
 #: More requests than an hour of polling every 5 s, with room: beyond it the client is spinning.
@@ -54,99 +58,6 @@ MAX_CLOCK_READS = 100_000
 #: Real seconds one example may take before the client is stopped.
 WALL_CLOCK_LIMIT = 30.0
 _TIME_AFTER_LIMIT = GIVE_UP_LIMIT_SECONDS + 60
-
-
-@dataclass(frozen=True)
-class StopReason:
-    """Why the kit stopped a client: ``kind`` for the checks, ``text`` for people."""
-
-    kind: Literal[
-        "after_terminal",
-        "tight_loop",
-        "busy_wait",
-        "too_many_requests",
-        "past_an_hour",
-        "too_long_in_real_time",
-    ]
-    text: str
-
-    def __str__(self) -> str:
-        return self.text
-
-
-@dataclass(frozen=True)
-class Request:
-    """A request the client made, ``at`` seconds after the report was created."""
-
-    at: float
-    method: str
-    path: str
-    status: int
-    served: Observation | None  # what the lifecycle showed then (None: not found)
-    concerns_report: bool
-    fault: str | None = None  # the injected fault's label, e.g. "503" or "drop"
-    retry_after: float | None = None
-
-    @property
-    def spoiled(self) -> bool:
-        """Whether a fault kept the client from seeing the report (anything but latency)."""
-        return self.fault is not None and not self.fault.startswith("latency")
-
-
-class CommandFailed(Exception):
-    """A client command exited non-zero; ``output`` is what it printed."""
-
-    def __init__(self, exit_code: int, output: str) -> None:
-        super().__init__(f"exit code {exit_code}: {output.strip()[-500:]}")
-        self.exit_code = exit_code
-        self.output = output
-
-
-@dataclass
-class ClientRun:
-    """What happened when the client was run on one lifecycle."""
-
-    lifecycle: Lifecycle
-    report_id: str
-    requests: list[Request] = field(default_factory=list)
-    returned: Any = None
-    did_return: bool = False
-    raised: BaseException | None = None
-    stopped: StopReason | None = None
-    ended_at: float = 0.0
-    last_event: str = "start"  # "poll", "sleep" or "start": what the client did last
-
-    @property
-    def polls(self) -> list[Request]:
-        """The client's GETs of its report."""
-        return [r for r in self.requests if r.concerns_report and r.method == "GET"]
-
-    def first_terminal_poll(self) -> Request | None:
-        """The first poll that was answered with a terminal status, if any."""
-        return next(
-            (p for p in self.polls if p.served and not p.spoiled and p.served.status in TERMINAL),
-            None,
-        )
-
-    def describe_requests(self, limit: int = 40) -> str:
-        """The requests as lines, e.g. ``+5.0s GET /api/reports/rpt_1 -> 200 (processing)``."""
-        lines = []
-        for request in self.requests[:limit]:
-            served = request.served.status if request.served else "data: null"
-            lines.append(
-                f"  +{request.at:.1f}s {request.method} {request.path} -> {request.status} ({served})"
-            )
-        if len(self.requests) > limit:
-            lines.append(f"  ... and {len(self.requests) - limit} more")
-        if self.did_return:
-            lines.append(f"  client returned after {self.ended_at:.1f}s")
-        elif self.stopped:
-            lines.append(f"  client stopped by the kit after {self.ended_at:.1f}s: {self.stopped}")
-        elif self.raised is not None:
-            lines.append(
-                f"  client raised after {self.ended_at:.1f}s: {type(self.raised).__name__}: {self.raised}"
-            )
-        return "\n".join(lines) or "  (no requests)"
 
 
 class _Observer:
@@ -462,10 +373,10 @@ class MockBackend:
         observer = _Observer(run, created_epoch, self.now)
         self._begin(observer)
         self._client_thread = None  # a process, stopped by killing it, not by a thrown exception
-        argv = _command_argv(command.replace("{report_id}", report_id))
+        argv = command_argv(command.replace("{report_id}", report_id))
         environment = {
             **os.environ,
-            **_faketime_environment(self.time_scale),
+            **faketime_environment(self.time_scale),
             "SW_BASE_URL": self.base_url,
             "SW_API_KEY": API_KEY,
         }
@@ -480,10 +391,10 @@ class MockBackend:
             start_new_session=True,
         )
         try:
-            stdout, stderr = _communicate_until(process, limit, lambda: self._stop_reason)
+            stdout, stderr = communicate_until(process, limit, lambda: self._stop_reason)
         finally:
             run.ended_at = self.now() - created_epoch
-            _remove_faketime_shared_memory(process.pid)
+            remove_faketime_shared_memory(process.pid)
         if self._stop_reason is None and process.returncode is None:
             self._stop_reason = _REAL_TIME_STOP
         if self._stop_reason is None:
@@ -510,59 +421,3 @@ def _served_status(body: bytes) -> str | None:
         return None
     status = data.get("status") if isinstance(data, dict) else None
     return status if isinstance(status, str) else None
-
-
-def _command_argv(command: str) -> list[str]:
-    argv = shlex.split(command)
-    if not argv:
-        raise UsageError(
-            "--client-cmd is empty: pass a command such as 'node client.js {report_id}'"
-        )
-    return argv
-
-
-def _faketime_environment(time_scale: float) -> dict[str, str]:
-    """Preload libfaketime into the command so its clock and its sleeps run ``time_scale`` x.
-
-    The library is preloaded directly rather than through the ``faketime`` wrapper, so the
-    shared memory it keeps is named after our own child's PID and can be removed afterwards.
-    """
-    found = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
-    if not found:
-        raise UsageError("libfaketime is not installed: run `make setup` (Debian package faketime)")
-    return {"LD_PRELOAD": found[0], "FAKETIME": f"+0 x{time_scale:g}"}
-
-
-def _remove_faketime_shared_memory(pid: int) -> None:
-    """libfaketime unlinks its shared memory only on a normal exit; tidy up after a kill."""
-    for name in (f"/dev/shm/faketime_shm_{pid}", f"/dev/shm/sem.faketime_sem_{pid}"):
-        with contextlib.suppress(OSError):
-            os.remove(name)
-
-
-def _stop_process_group(process: subprocess.Popen[str]) -> None:
-    """SIGTERM the command's whole process group (faketime and the client), then SIGKILL."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=2)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-def _communicate_until(
-    process: subprocess.Popen[str], limit: float, stop_reason: Callable[[], StopReason | None]
-) -> tuple[str, str]:
-    """Wait for the process, killing it when the kit says stop or ``limit`` real seconds pass."""
-    deadline = time.monotonic() + limit
-    result: list[tuple[str, str]] = []
-    reader = threading.Thread(target=lambda: result.append(process.communicate()), daemon=True)
-    reader.start()
-    while reader.is_alive():
-        reader.join(0.02)
-        if stop_reason() is not None or time.monotonic() > deadline:
-            _stop_process_group(process)
-            reader.join(5)
-            break
-    return result[0] if result else ("", "")

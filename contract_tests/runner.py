@@ -25,8 +25,9 @@ from contract_tests.examples import (
     explicit_lifecycles,
     report_shape_family,
 )
-from contract_tests.harness import ClientRun, MockBackend
+from contract_tests.harness import MockBackend
 from contract_tests.model import Lifecycle
+from contract_tests.runs import ClientRun
 from contract_tests.strategies import completed_report_data, lifecycles, strict_lifecycles
 
 __all__ = ["DEFAULT_EXAMPLES", "CheckResult", "check_client", "check_command", "check_consumer"]

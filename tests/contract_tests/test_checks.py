@@ -8,8 +8,8 @@ import pytest
 
 from contract_tests.checks import RULES
 from contract_tests.errors import RuleViolation
-from contract_tests.harness import ClientRun, Request, StopReason
 from contract_tests.model import Lifecycle, Observation
+from contract_tests.runs import ClientRun, Request, StopReason
 
 PENDING = Observation(0, "pending", {"message": "Starting analysis..."})
 PROCESSING = Observation(10, "processing", None)
