@@ -282,9 +282,12 @@ class ReportService:
             cancel_report(record, now)
         except CannotCancel as error:
             raise RequestRejected(str(error)) from error
-        stored = self.store.mark_cancelled(report_id, now)
-        final = snapshot_at(stored or record, now)
-        if final.status != "cancelled":  # another request finished or cancelled it first
+        stored = self.store.mark_cancelled(report_id, now) or record
+        # A concurrent cancel may have won with a clock reading a hair later than ours: judge
+        # the report as of whichever cancellation the store kept.
+        as_of = max(now, stored.cancelled_at or now)
+        final = snapshot_at(stored, as_of)
+        if final.status != "cancelled":  # it reached a terminal status first
             raise RequestRejected(messages.CANNOT_CANCEL.format(status=final.status))
         return {"id": report_id, "status": "cancelled", "message": messages.CANCEL_SUCCEEDED}
 

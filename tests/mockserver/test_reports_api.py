@@ -152,3 +152,14 @@ def test_demo_data_completes_inside_two_minutes(api: Any) -> None:
     created = api.create(options={"use_demo_data": True})
     api.advance(119)
     assert api.get(created["id"])["status"] == "completed"
+
+
+def test_a_cancel_that_loses_a_race_to_another_cancel_still_succeeds(app: Any, api: Any) -> None:
+    created = api.create()
+    api.advance(20)
+    service = app.extensions["reports_mock"]
+    # Another worker cancelled it a moment "later" than this request read the clock.
+    service.store.mark_cancelled(created["id"], service.clock.now() + 0.5)
+    response = app.test_client().delete(f"/api/reports/{created['id']}", headers=api.headers())
+    assert response.status_code == 200
+    assert response.get_json()["data"]["status"] == "cancelled"
