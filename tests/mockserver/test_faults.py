@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -481,3 +483,10 @@ def test_a_dropped_connection_is_a_connection_error_for_requests(live_base_url: 
         with pytest.raises(requests.ConnectionError):
             session.get(url, headers=KEY, timeout=5)
         assert session.get(url, headers=KEY, timeout=5).status_code == 200
+
+
+def test_the_readme_fault_example_runs() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    match = re.search(r"<!-- tested: faults -->\n```python\n(.*?)```", readme, re.S)
+    assert match, "README has no tested block 'faults'"
+    exec(compile(match.group(1), "README.md", "exec"), {})
