@@ -101,3 +101,27 @@ def app_factory() -> Any:
 def client_for() -> Any:
     """``client_for(flask_client, api_key)``: an :class:`ApiClient` as another tenant."""
     return ApiClient
+
+
+@pytest.fixture
+def serve_on_loopback() -> Iterator[Any]:
+    """``serve_on_loopback(app)``: the app on a free loopback port, answering in threads; its
+    base URL. Every server started is stopped when the test ends."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    started: list[tuple[Any, threading.Thread]] = []
+
+    def serve(app: Flask) -> str:
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        started.append((server, thread))
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield serve
+    for server, thread in started:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()

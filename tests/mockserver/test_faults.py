@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,7 +12,6 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from mockserver import messages
@@ -459,20 +456,12 @@ def test_the_journal_names_each_injected_fault(client: FlaskClient) -> None:
 
 
 @pytest.fixture
-def live_base_url() -> Iterator[str]:
+def live_base_url(serve_on_loopback: Any) -> str:
     """A werkzeug server on loopback, as ``mockserver serve --server werkzeug`` runs it."""
     from mockserver import create_app
 
     app = create_app({"TIME_SCALE": 0, "FAULTS": "drop@polls=2", "VALIDATE_RESPONSES": "raise"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
+    return str(serve_on_loopback(app))
 
 
 def test_a_dropped_connection_is_a_connection_error_for_requests(live_base_url: str) -> None:

@@ -27,7 +27,6 @@ from typing import Any
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from mockserver import messages
 
@@ -53,7 +52,9 @@ class Tally:
 
 
 @pytest.fixture(params=["memory", "sqlite"])
-def live_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def live_url(
+    request: pytest.FixtureRequest, tmp_path: Path, serve_on_loopback: Any
+) -> Iterator[str]:
     """The mock on a free loopback port, answering each connection in its own thread."""
     from mockserver import create_app
 
@@ -61,16 +62,8 @@ def live_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     app = create_app(
         {"TIME_SCALE": 60, "STORE": store, "VALIDATE_RESPONSES": "raise", "SIGNING_SECRET": "s"}
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        app.extensions["reports_mock"].store.close()
+    yield serve_on_loopback(app)
+    app.extensions["reports_mock"].store.close()
 
 
 TERMINAL_REFUSALS = frozenset(
