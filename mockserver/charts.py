@@ -21,7 +21,14 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["CHART_COLOURS", "DEJAVU_DIRECTORY", "dejavu_font_path", "render_chart_png"]
+__all__ = [
+    "CHART_COLOURS",
+    "DEJAVU_DIRECTORY",
+    "chart_numbers",
+    "dejavu_font_path",
+    "nice_step",
+    "render_chart_png",
+]
 
 #: Bar colours, one per dataset, in order (the same as the inspector's SVG charts).
 CHART_COLOURS = ("#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#64748b")
@@ -57,7 +64,8 @@ def _text(text: object, unicode_font: bool) -> str:
     return plain if unicode_font else plain.translate(_PLAIN_TEXT)
 
 
-def _numbers(values: object) -> list[float | None]:
+def chart_numbers(values: object) -> list[float | None]:
+    """A dataset's values as floats; anything not a finite number becomes ``None`` (no bar)."""
     if not isinstance(values, Sequence) or isinstance(values, str):
         return []
     return [
@@ -68,7 +76,8 @@ def _numbers(values: object) -> list[float | None]:
     ]
 
 
-def _nice_step(span: float, ticks: int = 5) -> float:
+def nice_step(span: float, ticks: int = 5) -> float:
+    """A round axis step (1, 2, 2.5 or 5 times a power of ten) giving about ``ticks`` ticks."""
     raw = span / ticks if span > 0 else 1.0
     magnitude = 10.0 ** math.floor(math.log10(raw))
     for factor in (1.0, 2.0, 2.5, 5.0):
@@ -106,7 +115,7 @@ def _datasets(chart: Mapping[str, Any]) -> list[tuple[str, list[float | None]]]:
     if not isinstance(raw, list):
         return []
     return [
-        (str(item.get("label") or f"Series {number + 1}"), _numbers(item.get("data")))
+        (str(item.get("label") or f"Series {number + 1}"), chart_numbers(item.get("data")))
         for number, item in enumerate(raw)
         if isinstance(item, Mapping)
     ]
@@ -160,7 +169,7 @@ def render_chart_png(
         return _png(image)
 
     low, high = min(0.0, *values), max(0.0, *values)
-    step = _nice_step(high - low)
+    step = nice_step(high - low)
     low = math.floor(low / step) * step
     high = max(math.ceil(high * 1.08 / step) * step, low + step)
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from mockserver.charts import chart_numbers, nice_step
+
 __all__ = ["ChartView", "SectionView", "chart_svg", "markdown_html", "section_view", "table_html"]
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -130,23 +132,6 @@ def markdown_html(text: str) -> Markup:
     return Markup("\n".join(blocks))
 
 
-def _numbers(values: object) -> list[float | None]:
-    if not isinstance(values, Sequence) or isinstance(values, str):
-        return []
-    return [
-        float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None for v in values
-    ]
-
-
-def _nice_step(span: float, ticks: int = 5) -> float:
-    raw = span / ticks if span > 0 else 1.0
-    magnitude = 10.0 ** math.floor(math.log10(raw))
-    for factor in (1.0, 2.0, 2.5, 5.0):
-        if raw <= factor * magnitude:
-            return factor * magnitude
-    return 10.0 * magnitude
-
-
 def _label_lines(label: str, width: int) -> list[str]:
     """``label`` on at most two lines of about ``width`` characters, cut with an ellipsis."""
     lines = textwrap.wrap(label, max(4, width)) or [""]
@@ -173,14 +158,14 @@ def chart_svg(chart: Mapping[str, object]) -> Markup:
         if isinstance(raw_datasets, list)
         else []
     )
-    series = [_numbers(dataset.get("data")) for dataset in datasets]
+    series = [chart_numbers(dataset.get("data")) for dataset in datasets]
     values = [v for data in series for v in data if v is not None]
     width, height = 640, 320
     left, right, top, bottom = 72, 16, 16, 48
     plot_w, plot_h = width - left - right, height - top - bottom
     low = min(0.0, *values) if values else 0.0
     high = max(0.0, *values) if values else 1.0
-    step = _nice_step(high - low)
+    step = nice_step(high - low)
     low = math.floor(low / step) * step
     high = max(math.ceil(high / step) * step, low + step)
 
