@@ -81,7 +81,8 @@ def without_poll_caches() -> None:
 
     from flask import request
 
-    from mockserver import clock, service, signing, wire
+    from mockserver.core import clock, signing, wire
+    from mockserver.service import reports_api as service
     from mockserver.web import envelope, reports
 
     def encode_every_time(body: object) -> str:

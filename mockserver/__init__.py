@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from mockserver.app import create_app
-from mockserver.scenarios import SCENARIOS
+from mockserver.core.scenarios import SCENARIOS
 
 __all__ = ["SCENARIOS", "create_app"]

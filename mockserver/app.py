@@ -1,4 +1,4 @@
-"""The application factory: configuration, the store, the service and the blueprints."""
+"""The application factory: configuration, the store, the service, the gateway, the blueprints."""
 
 from __future__ import annotations
 
@@ -7,20 +7,20 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
-from mockserver.rate_limit import RateLimiter
-from mockserver.service import ReportService
+from mockserver.core.rate_limit import RateLimiter
+from mockserver.gateway import ApiGateway, FaultPlan
+from mockserver.service import ControlApi, ReportsApi, ServiceState
 from mockserver.settings import DEFAULTS, Settings
 from mockserver.store import open_store
-from mockserver.web import EXTENSION_KEY, service
+from mockserver.web import EXTENSION_KEY, Backend, control_api, request_scope
 from mockserver.web.control import control, health
 from mockserver.web.errors import register_error_handlers
-from mockserver.web.faults import FaultInjector, install_faults, journal_fault_label
+from mockserver.web.gateway_hooks import install_gateway, journal_fault_label
 from mockserver.web.inspector import inspector
-from mockserver.web.rate_limit import install_rate_limit
 from mockserver.web.reports import reports
 from mockserver.web.storage import storage
 
-__all__ = ["create_app"]
+__all__ = ["backend_of", "create_app"]
 
 #: Paths the request journal leaves out: the control API and health checks are not traffic.
 _UNJOURNALED_PREFIXES = ("/_mock", "/healthz")
@@ -41,14 +41,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = Settings.from_config(app.config)
     app.config["VALIDATE_RESPONSES"] = settings.validate_responses
     app.config["API_KEYS"] = settings.api_keys
-    store = open_store(settings.store_url, journal_size=settings.journal_size)
-    app.extensions[EXTENSION_KEY] = ReportService(settings, store)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["INSPECTOR_API_KEY"] = settings.inspector_api_key
+    state = ServiceState(
+        settings, open_store(settings.store_url, journal_size=settings.journal_size)
+    )
+    reports_api = ReportsApi(state)
+    limiter = None if settings.rate_limit is None else RateLimiter(settings.rate_limit, state.store)
+    faults = FaultPlan(state.store, configured=settings.faults, seed=settings.seed)
+    app.extensions[EXTENSION_KEY] = Backend(
+        state=state,
+        reports=reports_api,
+        control=ControlApi(state, reports_api),
+        gateway=ApiGateway(state, faults, limiter),
+    )
 
     register_error_handlers(app)
-    app.register_blueprint(reports)
-    if settings.rate_limit is not None:  # after the blueprint, so the key check runs first
-        install_rate_limit(app, RateLimiter(settings.rate_limit, store))
-    install_faults(app, FaultInjector(store, configured=settings.faults, seed=settings.seed))
+    app.register_blueprint(reports)  # before the gateway, so the key check runs first
+    install_gateway(app, reports, rate_limit=limiter is not None)
     app.register_blueprint(storage)
     app.register_blueprint(health)
     if settings.control_api:
@@ -58,9 +68,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+def backend_of(app: Flask) -> Backend:
+    """The service, state and gateway behind an app made by :func:`create_app`."""
+    found: Backend = app.extensions[EXTENSION_KEY]
+    return found
+
+
 def _journal_request(response: Response) -> Response:
     if not request.path.startswith(_UNJOURNALED_PREFIXES):
-        service().record_request(
+        control_api().record_request(
+            request_scope(),
             request.method,
             request.path,
             request.query_string.decode("latin-1"),

@@ -7,12 +7,17 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-from mockserver.scenarios import SCENARIOS
+from mockserver.options import (
+    DEFAULTS,
+    SettingsError,
+    add_serve_options,
+    config_from_arguments,
+    serve_option,
+)
 from mockserver.serving import (
-    SERVERS,
     THREADS_PER_WORKER,
     ServeOptions,
     UnsharedStore,
@@ -20,24 +25,9 @@ from mockserver.serving import (
     config_environment,
     run,
 )
-from mockserver.settings import SettingsError
 from mockserver.store.base import StoreError
 
 __all__ = ["build_parser", "config_from_arguments", "main"]
-
-
-def _non_negative(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative: use 0 (frozen) or more")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
-    return value
 
 
 def _positive(text: str) -> float:
@@ -48,106 +38,17 @@ def _positive(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line, with every option of ``serve``.
+    """The command line, with every option of ``serve`` (from :data:`mockserver.options.OPTIONS`).
 
-    An option left out falls back to its ``MOCKSERVER_*`` environment variable, then to
-    :data:`mockserver.settings.DEFAULTS`; an option given wins over the variable.
+    An option left out falls back to its ``MOCKSERVER_*`` environment variable, then to its
+    default; an option given wins over the variable.
     """
-    environ = os.environ
     parser = argparse.ArgumentParser(
         prog="mockserver", description="A mock of the Reports API on a controllable clock."
     )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the mock server")
-    serve.add_argument(
-        "--host",
-        default=environ.get("MOCKSERVER_HOST", "127.0.0.1"),
-        help="address to bind (default 127.0.0.1, or MOCKSERVER_HOST)",
-    )
-    serve.add_argument(
-        "--port",
-        type=int,
-        default=int(environ.get("MOCKSERVER_PORT", "8080")),
-        help="port (default 8080, or MOCKSERVER_PORT; 0 picks one)",
-    )
-    serve.add_argument(
-        "--workers",
-        type=_positive_int,
-        default=int(environ.get("MOCKSERVER_WORKERS", "1")),
-        help="worker processes (default 1, or MOCKSERVER_WORKERS); more than one needs "
-        "--store sqlite:///... or redis://...",
-    )
-    serve.add_argument(
-        "--server",
-        choices=SERVERS,
-        default=environ.get("MOCKSERVER_SERVER", "granian"),
-        help="granian (default: production) or werkzeug (one process, for debugging)",
-    )
-    serve.add_argument(
-        "--time-scale",
-        type=_non_negative,
-        help="virtual seconds per real second: 100 makes 5 minutes pass in 3 s; 0 freezes "
-        "(default 1)",
-    )
-    serve.add_argument(
-        "--scenario",
-        choices=sorted(SCENARIOS),
-        help="scenario of reports created without an X-Mock-Scenario header (default happy)",
-    )
-    serve.add_argument("--seed", type=int, help="seed of case profiles and report ids (default 0)")
-    serve.add_argument(
-        "--jitter",
-        action="store_true",
-        default=None,
-        help="vary step durations, reproducibly from --seed",
-    )
-    serve.add_argument("--start-time", help="ISO 8601 time the virtual clock starts at")
-    serve.add_argument(
-        "--store",
-        help="memory:// (default), sqlite:///path.db (workers on one host, survives restarts) "
-        "or redis://host:6379/0 (replicas on several hosts)",
-    )
-    serve.add_argument(
-        "--retention",
-        type=_non_negative,
-        help="virtual seconds a report is kept (default 86400; 0 keeps every report)",
-    )
-    serve.add_argument("--public-base-url", help="base of download URLs (default: request host)")
-    serve.add_argument("--signing-secret", help="HMAC secret of download URLs (default: random)")
-    serve.add_argument(
-        "--no-control-api",
-        action="store_true",
-        default=None,
-        help="do not serve /_mock/ (public sandbox)",
-    )
-    serve.add_argument(
-        "--fault",
-        action="append",
-        metavar="RULE",
-        help="inject a fault into every report's requests, e.g. '503@polls=3,4', "
-        "'drop@rate=0.05', 'latency=100-900@rate=0.5' (repeatable; see the README)",
-    )
-    serve.add_argument(
-        "--rate-limit",
-        action="store_true",
-        default=None,
-        help="enforce the documented limit: X-RateLimit-* headers, 429 past it (default off)",
-    )
-    serve.add_argument(
-        "--rate-limit-per-minute",
-        type=_positive_int,
-        help="requests per virtual minute per API key with --rate-limit (default 100)",
-    )
-    serve.add_argument(
-        "--rate-limit-window",
-        choices=("fixed", "sliding"),
-        help="count per clock minute (fixed, default) or over the last 60 s (sliding)",
-    )
-    serve.add_argument(
-        "--validate-responses",
-        choices=("off", "log", "raise"),
-        help="check every response against schemas/ (default off)",
-    )
+    add_serve_options(serve)
     demo = commands.add_parser(
         "demo", help="create a demo report, follow it and download its documents"
     )
@@ -168,50 +69,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def config_from_arguments(arguments: argparse.Namespace) -> dict[str, Any]:
-    """The ``create_app`` configuration of the options given (the rest: environment, defaults)."""
-    given = {
-        "TIME_SCALE": arguments.time_scale,
-        "SCENARIO": arguments.scenario,
-        "SEED": arguments.seed,
-        "JITTER": arguments.jitter,
-        "STORE": arguments.store,
-        "RETENTION_SECONDS": arguments.retention,
-        "CONTROL_API": None if arguments.no_control_api is None else False,
-        "VALIDATE_RESPONSES": arguments.validate_responses,
-        "FAULTS": "; ".join(arguments.fault) if arguments.fault else None,
-        "RATE_LIMIT": arguments.rate_limit,
-        "RATE_LIMIT_PER_MINUTE": arguments.rate_limit_per_minute,
-        "RATE_LIMIT_WINDOW": arguments.rate_limit_window,
-        "START_TIME": arguments.start_time,
-        "PUBLIC_BASE_URL": arguments.public_base_url,
-        "SIGNING_SECRET": arguments.signing_secret,
-    }
-    return {key: value for key, value in given.items() if value is not None}
-
-
 def _serve(arguments: argparse.Namespace) -> int:
-    from mockserver.app import create_app
-    from mockserver.web import EXTENSION_KEY
+    from mockserver.app import backend_of, create_app
 
+    given = config_from_arguments(arguments)
     # Options become MOCKSERVER_* variables, so every worker process configures itself
     # exactly as this one does (and as the container image does).
-    os.environ.update(config_environment(config_from_arguments(arguments)))
+    os.environ.update(config_environment({k: v for k, v in given.items() if k in DEFAULTS}))
     try:
-        app = create_app()  # checks the settings, and creates the store's tables once
-        settings = app.extensions[EXTENSION_KEY].settings
-        check_store_is_shared(settings, arguments.workers)
+        options = ServeOptions(
+            host=str(serve_option("HOST", arguments, os.environ)),
+            port=int(serve_option("PORT", arguments, os.environ)),
+            workers=int(serve_option("WORKERS", arguments, os.environ)),
+            server=serve_option("SERVER", arguments, os.environ),
+        )
+        state = backend_of(create_app()).state  # checks the settings, creates SQLite's tables
+        settings = state.settings
+        check_store_is_shared(settings, options.workers)
     except (SettingsError, UnsharedStore, StoreError) as error:
         print(f"mockserver: {error}", file=sys.stderr)
         return 2
-    options = ServeOptions(
-        host=arguments.host,
-        port=arguments.port,
-        workers=arguments.workers,
-        server=arguments.server,
-        threads=THREADS_PER_WORKER.get(app.extensions[EXTENSION_KEY].store.kind, 4),
-    )
-    app.extensions[EXTENSION_KEY].store.close()  # workers open their own connections
+    options = replace(options, threads=THREADS_PER_WORKER.get(state.store_kind, 4))
+    state.close()  # workers open their own connections
 
     def announce(base: str) -> None:
         print(f"Reports mock listening on {base}", flush=True)

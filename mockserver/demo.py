@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 import requests
 
-from mockserver.clock import parse_timestamp
+from mockserver.core.clock import parse_timestamp
 
 __all__ = [
     "DEMO_API_KEY",

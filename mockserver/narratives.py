@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from mockserver.case_profile import REGION_TITLES, CaseProfile
+from mockserver.core.case_profile import REGION_TITLES, CaseProfile
 
 __all__ = [
     "LoadFigures",

@@ -1,6 +1,8 @@
 """The mock's configuration, read and checked once from a Flask config mapping.
 
-Each key can come from ``create_app(config)``, from the CLI, or from an environment variable
+The options themselves (keys, defaults, meaning, command-line flags) are declared once, in
+:data:`mockserver.options.OPTIONS`; each fills the :class:`Settings` field it names. Each key
+can come from ``create_app(config)``, from the CLI, or from an environment variable
 ``MOCKSERVER_<KEY>`` (Flask's ``from_prefixed_env``; values are parsed as JSON when they can be).
 """
 
@@ -10,41 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mockserver.clock import parse_timestamp
-from mockserver.faults import FaultRule, FaultSpecError, parse_rules
-from mockserver.rate_limit import DOCUMENTED_LIMIT, WINDOWS, RateLimitPolicy
-from mockserver.scenarios import DEFAULT_SCENARIO, SCENARIOS
-from mockserver.signing import DOWNLOAD_TTL_SECONDS
+from mockserver.core.clock import parse_timestamp
+from mockserver.core.fault_rules import FaultRule, FaultSpecError, parse_rules
+from mockserver.core.rate_limit import DOCUMENTED_LIMIT, WINDOWS, RateLimitPolicy
+from mockserver.core.scenarios import SCENARIOS
+from mockserver.options import DEFAULTS, SettingsError
 
 __all__ = ["DEFAULTS", "Settings", "SettingsError"]
 
 ValidationMode = Literal["off", "log", "raise"]
-
-DEFAULTS: dict[str, Any] = {
-    "TIME_SCALE": 1.0,  # virtual seconds per real second; 0 freezes the clock
-    "START_TIME": None,  # ISO timestamp the virtual clock starts at; None: the real time
-    "SCENARIO": DEFAULT_SCENARIO,  # scenario of reports created without X-Mock-Scenario
-    "SEED": 0,  # chooses case profiles, report ids and (with JITTER) timings
-    "JITTER": False,  # vary step durations within the documented windows, from SEED
-    "SIGNING_SECRET": None,  # HMAC secret of download URLs; None: random, shared via the store
-    "PUBLIC_BASE_URL": None,  # base of download URLs; None: the URL the request came to
-    "URL_TTL_SECONDS": DOWNLOAD_TTL_SECONDS,
-    "STORE": "memory://",
-    "CONTROL_API": True,  # serve /_mock/*; switch off for a public sandbox
-    "VALIDATE_RESPONSES": "off",  # check every response against schemas/: off, log or raise
-    "API_KEYS": None,  # list of accepted keys; None: any key that starts with "sk-"
-    "JOURNAL_SIZE": 1000,  # requests kept by GET /_mock/requests
-    "RETENTION_SECONDS": 24 * 3600,  # virtual seconds a report is kept; 0 keeps every report
-    "MAX_CONTENT_LENGTH": 1024 * 1024,  # Flask's own: larger bodies get a 413
-    "FAULTS": None,  # injected faults of every report, e.g. "503@rate=0.1; drop@polls=3"
-    "RATE_LIMIT": False,  # enforce the documented per-key rate limit (off: see the README)
-    "RATE_LIMIT_PER_MINUTE": DOCUMENTED_LIMIT,  # requests per virtual minute per API key
-    "RATE_LIMIT_WINDOW": "fixed",  # fixed (clock minutes) or sliding (the last 60 s)
-}
-
-
-class SettingsError(ValueError):
-    """Raised for a configuration value the mock cannot run with; says which key and why."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +42,9 @@ class Settings:
     journal_size: int
     max_body_bytes: int
     retention_seconds: float
-    faults: tuple[FaultRule, ...] = ()
-    rate_limit: RateLimitPolicy | None = None  # None: not enforced, no X-RateLimit-* headers
+    faults: tuple[FaultRule, ...]
+    rate_limit: RateLimitPolicy | None  # None: not enforced, no X-RateLimit-* headers
+    inspector_api_key: str
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -110,11 +87,12 @@ class Settings:
             control_api=_flag(merged, "CONTROL_API"),
             validate_responses=mode,  # type: ignore[arg-type]
             api_keys=None if keys is None else frozenset(str(key) for key in keys),
-            journal_size=int(_number(merged, "JOURNAL_SIZE")),
-            max_body_bytes=int(_number(merged, "MAX_CONTENT_LENGTH")),
+            journal_size=_whole_number(merged, "JOURNAL_SIZE"),
+            max_body_bytes=_whole_number(merged, "MAX_CONTENT_LENGTH"),
             retention_seconds=retention,
             faults=_faults(merged),
             rate_limit=_rate_limit(merged),
+            inspector_api_key=str(merged["INSPECTOR_API_KEY"] or DEFAULTS["INSPECTOR_API_KEY"]),
         )
 
 
@@ -146,6 +124,13 @@ def _number(config: Mapping[str, Any], key: str) -> float:
         return float(value)
     except (TypeError, ValueError) as error:
         raise SettingsError(f"{key}={value!r} must be a number") from error
+
+
+def _whole_number(config: Mapping[str, Any], key: str) -> int:
+    number = _number(config, key)
+    if not number.is_integer() or number < 1:
+        raise SettingsError(f"{key}={config[key]!r}: use a whole number, 1 or more")
+    return int(number)
 
 
 def _flag(config: Mapping[str, Any], key: str) -> bool:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver import narratives
-from mockserver.case_profile import REGION_TITLES, CaseProfile
+from mockserver.core.case_profile import REGION_TITLES, CaseProfile
 from mockserver.narratives import LoadFigures, MotionFigures
 
 __all__ = [

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mockserver import create_app
-from mockserver.clock import parse_timestamp
+from mockserver.core.clock import parse_timestamp
 
 # pytester tests the kit's own pytest plugin in fresh projects.
 pytest_plugins = ["pytester"]

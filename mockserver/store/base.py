@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from mockserver.lifecycle import ReportRecord
+from mockserver.core.lifecycle import ReportRecord
 
 __all__ = ["JournalEntry", "ReportStore", "StoreError"]
 

@@ -1,10 +1,10 @@
 """Reports and journal entries as JSON text: the one wire format of the shared backends.
 
-SQLite and Redis keep a :class:`~mockserver.lifecycle.ReportRecord` as the text
+SQLite and Redis keep a :class:`~mockserver.core.lifecycle.ReportRecord` as the text
 :func:`record_to_json` writes, and read it back with :func:`record_from_json`; the round trip
 is exact (``record_from_json(record_to_json(r)) == r``) for every record the service builds:
 floats keep every bit (JSON writes ``repr``), phase progress and ``extra_fields`` are JSON
-objects already, and the :class:`~mockserver.case_profile.CaseProfile` tuples come back as
+objects already, and the :class:`~mockserver.core.case_profile.CaseProfile` tuples come back as
 tuples. Decoding is cached by text, so a poll that reads the same stored text again gets the
 same record object without parsing it.
 """
@@ -16,8 +16,8 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from mockserver.case_profile import CaseProfile
-from mockserver.lifecycle import Phase, ReportRecord
+from mockserver.core.case_profile import CaseProfile
+from mockserver.core.lifecycle import Phase, ReportRecord
 from mockserver.store.base import JournalEntry, StoreError
 
 __all__ = [

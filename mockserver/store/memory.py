@@ -11,8 +11,8 @@ from collections.abc import Hashable
 from dataclasses import replace
 from typing import Any
 
-from mockserver.case_profile import CaseProfile
-from mockserver.lifecycle import Phase, ReportRecord
+from mockserver.core.case_profile import CaseProfile
+from mockserver.core.lifecycle import Phase, ReportRecord
 from mockserver.store.base import JournalEntry
 
 __all__ = ["MemoryStore"]

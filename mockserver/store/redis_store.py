@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 
-from mockserver.lifecycle import ReportRecord
+from mockserver.core.lifecycle import ReportRecord
 from mockserver.store.base import JournalEntry, StoreError
 from mockserver.store.codec import entry_from_json, entry_to_json, record_from_json, record_to_json
 

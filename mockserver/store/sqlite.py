@@ -21,7 +21,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from mockserver.lifecycle import ReportRecord
+from mockserver.core.lifecycle import ReportRecord
 from mockserver.store.base import JournalEntry, StoreError
 from mockserver.store.codec import entry_from_json, entry_to_json, record_from_json, record_to_json
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from mockserver import messages
+from mockserver.core import messages
 from mockserver.service import NotFound, RequestRejected
-from mockserver.web import service
+from mockserver.web import api_gateway, control_api
 from mockserver.web.envelope import read_json_body, send_success
-from mockserver.web.faults import fault_injector
 
 __all__ = ["control", "health"]
 
@@ -26,41 +25,41 @@ MAX_OVERVIEW_LIMIT = 500
 @health.get("/healthz")
 def healthz() -> Response:
     """Readiness: the store answers and the clock runs."""
-    return send_success(service().health())
+    return send_success(control_api().health())
 
 
 @control.get("/clock")
 def read_clock() -> Response:
-    return send_success(service().clock_view())
+    return send_success(control_api().clock_view())
 
 
 @control.post("/clock/advance")
 def advance_clock() -> Response:
-    return send_success(service().advance_clock(read_json_body()))
+    return send_success(control_api().advance_clock(read_json_body()))
 
 
 @control.post("/reset")
 def reset() -> Response:
-    fault_injector().clear()  # run-time faults end with the test that set them
-    return send_success(service().reset())
+    api_gateway().faults.clear()  # run-time faults end with the test that set them
+    return send_success(control_api().reset())
 
 
 @control.get("/faults")
 def read_faults() -> Response:
     """The server-wide fault rules, their seed, and whether they were set at run time."""
-    return send_success(fault_injector().view())
+    return send_success(api_gateway().faults.view())
 
 
 @control.put("/faults")
 def replace_faults() -> Response:
     """Replace the server-wide rules: ``{"rules": ["503@polls=3,4"], "seed": 7}``."""
-    return send_success(fault_injector().replace(read_json_body()))
+    return send_success(api_gateway().faults.replace(read_json_body()))
 
 
 @control.delete("/faults")
 def clear_faults() -> Response:
     """Back to the configured rules (``FAULTS``, ``--fault``)."""
-    return send_success(fault_injector().clear())
+    return send_success(api_gateway().faults.clear())
 
 
 @control.get("/requests")
@@ -68,18 +67,18 @@ def list_requests() -> Response:
     raw = request.args.get("limit", str(MAX_JOURNAL_LIMIT))
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_JOURNAL_LIMIT:
         raise RequestRejected(f"limit must be a whole number from 1 to {MAX_JOURNAL_LIMIT}")
-    return send_success(service().journal(int(raw)))
+    return send_success(control_api().journal(int(raw)))
 
 
 @control.delete("/requests")
 def clear_requests() -> Response:
-    service().store.clear_requests()
-    return send_success(service().journal(MAX_JOURNAL_LIMIT))
+    control_api().clear_journal()
+    return send_success(control_api().journal(MAX_JOURNAL_LIMIT))
 
 
 @control.get("/scenarios")
 def list_scenarios() -> Response:
-    return send_success(service().scenario_list())
+    return send_success(control_api().scenario_list())
 
 
 @control.get("/reports")
@@ -88,13 +87,13 @@ def list_report_overviews() -> Response:
     raw = request.args.get("limit", str(DEFAULT_OVERVIEW_LIMIT))
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_OVERVIEW_LIMIT:
         raise RequestRejected(f"limit must be a whole number from 1 to {MAX_OVERVIEW_LIMIT}")
-    return send_success(service().report_overviews(int(raw)))
+    return send_success(control_api().report_overviews(int(raw)))
 
 
 @control.get("/reports/<report_id>/overview")
 def read_report_overview(report_id: str) -> Response:
     """One report of any owner as the inspector shows it; 404 when unknown."""
-    found = service().report_overview(report_id)
+    found = control_api().report_overview(report_id)
     if found is None:
         raise NotFound(messages.REPORT_NOT_FOUND)
     return send_success(found)
@@ -102,4 +101,4 @@ def read_report_overview(report_id: str) -> Response:
 
 @control.post("/reports")
 def create_scripted_report() -> Response:
-    return send_success(service().create_scripted(read_json_body(), base_url=request.host_url))
+    return send_success(control_api().create_scripted(read_json_body(), base_url=request.host_url))

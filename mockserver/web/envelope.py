@@ -15,7 +15,7 @@ from typing import Any
 from flask import Response, current_app, request
 
 import schemas
-from mockserver.encoded_json import dumps_compact
+from mockserver.core.encoded_json import dumps_compact
 
 __all__ = ["ResponseContractViolation", "read_json_body", "send_error", "send_success"]
 
@@ -81,7 +81,7 @@ def read_json_body() -> object:
 
     Raises :class:`mockserver.service.RequestRejected` so the same error handler answers.
     """
-    from mockserver import messages
+    from mockserver.core import messages
     from mockserver.service import RequestRejected
 
     raw = request.get_data(cache=True)

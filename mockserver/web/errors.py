@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
-from mockserver import messages
+from mockserver.core import messages
 from mockserver.service import ServiceError
 from mockserver.web.envelope import send_error
 

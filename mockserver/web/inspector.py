@@ -18,16 +18,16 @@ from pathlib import Path
 from flask import Blueprint, current_app, redirect, render_template, request
 from werkzeug.wrappers import Response
 
-from mockserver import messages
+from mockserver.core import messages
+from mockserver.options import DEFAULTS
 from mockserver.service import DOCUMENT_TYPES, NotFound, owner_of_key
-from mockserver.web import service
+from mockserver.web import control_api
 from mockserver.web.report_html import section_view
 
-__all__ = ["DEFAULT_INSPECTOR_API_KEY", "INSPECTOR_API_KEY_SETTING", "inspector"]
+__all__ = ["DEFAULT_INSPECTOR_API_KEY", "inspector"]
 
-#: The config key (env ``MOCKSERVER_INSPECTOR_API_KEY``) of the key the page creates reports with.
-INSPECTOR_API_KEY_SETTING = "INSPECTOR_API_KEY"
-DEFAULT_INSPECTOR_API_KEY = "sk-inspector"
+#: The key the page creates reports with, unless ``INSPECTOR_API_KEY`` says otherwise.
+DEFAULT_INSPECTOR_API_KEY: str = DEFAULTS["INSPECTOR_API_KEY"]
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -42,7 +42,7 @@ inspector = Blueprint(
 
 
 def _inspector_key() -> str:
-    return str(current_app.config.get(INSPECTOR_API_KEY_SETTING) or DEFAULT_INSPECTOR_API_KEY)
+    return str(current_app.config["INSPECTOR_API_KEY"])
 
 
 def _page_context() -> dict[str, object]:
@@ -50,7 +50,7 @@ def _page_context() -> dict[str, object]:
     return {
         "api_key": key,
         "inspector_owner": owner_of_key(key),
-        "clock": service().clock_view(),
+        "clock": control_api().clock_view(),
     }
 
 
@@ -58,15 +58,15 @@ def _page_context() -> dict[str, object]:
 def overview_page() -> str:
     """Every owner's newest reports, live, with the create / cancel / clock controls."""
     return render_template(
-        "inspector_overview.html", scenarios=service().scenario_list(), **_page_context()
+        "inspector_overview.html", scenarios=control_api().scenario_list(), **_page_context()
     )
 
 
 @inspector.get("/reports/<report_id>")
 def report_page(report_id: str) -> tuple[str, int]:
     """One report: its state, its downloads and its structured sections rendered as HTML."""
-    found = service().inspect(report_id, base_url=request.host_url)
-    overview = service().report_overview(report_id)
+    found = control_api().inspect(report_id, base_url=request.host_url)
+    overview = control_api().report_overview(report_id)
     if found is None or overview is None:
         return render_template(
             "inspector_missing.html", report_id=report_id, **_page_context()
@@ -89,7 +89,7 @@ def report_page(report_id: str) -> tuple[str, int]:
 @inspector.get("/reports/<report_id>/download/<extension>")
 def fresh_download(report_id: str, extension: str) -> Response:
     """Redirect to a freshly signed download URL, so the page's links never expire."""
-    found = service().inspect(report_id, base_url=request.host_url)
+    found = control_api().inspect(report_id, base_url=request.host_url)
     output = found.get("output") if found else None
     if extension not in DOCUMENT_TYPES or not isinstance(output, dict):
         raise NotFound(messages.DOWNLOAD_NOT_FOUND.format(filename=f"{report_id}.{extension}"))

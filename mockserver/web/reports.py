@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, request
 
-from mockserver import messages
-from mockserver.faults import rules_to_spec
-from mockserver.service import owner_of_key
-from mockserver.web import service
+from mockserver.core import messages
+from mockserver.core.fault_rules import rules_to_spec
+from mockserver.gateway import REPORT_FAULTS_HEADER, parse_report_rules
+from mockserver.web import (
+    API_KEY_HEADER,
+    api_gateway,
+    gateway_route,
+    reports_api,
+    request_scope,
+)
 from mockserver.web.envelope import read_json_body, send_error, send_success
-from mockserver.web.faults import REPORT_FAULTS_HEADER, fault_injector, report_faults_from_header
 
 __all__ = ["API_KEY_HEADER", "SCENARIO_HEADER", "reports"]
 
-API_KEY_HEADER = "X-API-Key"
 #: Mock-only: chooses the scenario of a report on create.
 SCENARIO_HEADER = "X-Mock-Scenario"
 
@@ -29,7 +33,7 @@ def require_api_key() -> Response | None:
     accepted = current_app.config.get("API_KEYS")
     if not key.startswith("sk-") or (accepted and key not in accepted):
         return send_error(messages.INVALID_API_KEY, 401)
-    g.owner = owner_of_key(key)
+    g.owner = request_scope().owner
     return None
 
 
@@ -54,32 +58,39 @@ def _base_url() -> str:
 
 
 @reports.post("/reports")
+@gateway_route("create")
 def create_report() -> Response:
     body = read_json_body()
-    faults = report_faults_from_header(request.headers.get(REPORT_FAULTS_HEADER))
-    created = service().create(
-        g.owner, body, scenario_name=request.headers.get(SCENARIO_HEADER), base_url=_base_url()
+    faults = parse_report_rules(request.headers.get(REPORT_FAULTS_HEADER))
+    created = reports_api().create(
+        request_scope(),
+        body,
+        scenario_name=request.headers.get(SCENARIO_HEADER),
+        base_url=_base_url(),
     )
     g.journal_report_id = created["id"]
     response = send_success(created)
     if faults:
-        fault_injector().attach(created["id"], faults)
+        api_gateway().faults.attach(created["id"], faults)
         response.headers[REPORT_FAULTS_HEADER] = rules_to_spec(faults)
     return response
 
 
 @reports.get("/reports")
+@gateway_route("list")
 def list_reports() -> Response:
-    return send_success(service().list_case(g.owner, request.args.get("case_id")))
+    return send_success(reports_api().list_case(request_scope(), request.args.get("case_id")))
 
 
 @reports.get("/reports/<report_id>")
+@gateway_route("poll", target="report_id")
 def get_report(report_id: str) -> Response:
-    found = service().get(g.owner, report_id, base_url=_base_url())
+    found = reports_api().get(request_scope(), report_id, base_url=_base_url())
     g.journal_report_id = found["id"] if found else report_id
     return send_success(found)
 
 
 @reports.delete("/reports/<report_id>")
+@gateway_route("cancel", target="report_id")
 def cancel_report(report_id: str) -> Response:
-    return send_success(service().cancel(g.owner, report_id))
+    return send_success(reports_api().cancel(request_scope(), report_id))

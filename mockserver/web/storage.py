@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, request
 
-from mockserver.web import service
+from mockserver.web import gateway_route, reports_api, request_scope
 
 __all__ = ["storage"]
 
@@ -12,11 +12,12 @@ storage = Blueprint("storage", __name__)
 
 
 @storage.get("/storage/reports/<path:filename>")
+@gateway_route("download", target="filename")
 def download_document(filename: str) -> Response:
     """The PDF or DOCX behind a signed URL; 403 when unsigned, tampered or expired."""
     g.journal_report_id = filename.rpartition(".")[0] or None
-    document = service().open_document(
-        filename, request.args.get("expires"), request.args.get("signature")
+    document = reports_api().open_document(
+        request_scope(), filename, request.args.get("expires"), request.args.get("signature")
     )
     response = Response(document.content, mimetype=document.media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'

@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from mockserver.web import EXTENSION_KEY
+from mockserver.app import backend_of
 
 BACKENDS = ("memory", "sqlite", "redis")
 SHARED_BACKENDS = ("sqlite", "redis")
@@ -148,7 +148,7 @@ def app_factory(
 
     yield factory
     for app in made:
-        app.extensions[EXTENSION_KEY].store.close()
+        backend_of(app).state.close()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from mockserver import messages
+from mockserver.core import messages
 
 KEY = {"X-API-Key": "sk-test-tenant-one"}
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from mockserver.scenarios import SCENARIOS
+from mockserver.core.scenarios import SCENARIOS
 
 
 def test_clock_reads_the_configured_start_time(client: FlaskClient) -> None:

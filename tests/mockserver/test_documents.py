@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 
 from mockserver import charts
-from mockserver.case_profile import DEMO_PROFILE, profile_for_case
 from mockserver.charts import render_chart_png
+from mockserver.core.case_profile import DEMO_PROFILE, profile_for_case
 from mockserver.documents import DOCUMENT_TITLE, UNAVAILABLE_TEXT, render_docx, render_pdf
 from mockserver.structured_report import build_structured_report
 

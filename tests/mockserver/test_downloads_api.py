@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from mockserver import messages
+from mockserver.core import messages
 
 
 def completed(api: Any, **create: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver.encoded_json import PreEncodedObject, dumps_compact
+from mockserver.core.encoded_json import PreEncodedObject, dumps_compact
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),

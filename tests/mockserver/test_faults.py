@@ -14,23 +14,21 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from mockserver import messages
+from mockserver.app import backend_of
 from mockserver.cli import build_parser, config_from_arguments
-from mockserver.faults import (
+from mockserver.core import messages
+from mockserver.core.fault_choice import NON_JSON_BODY, Fault, choose_fault, truncated
+from mockserver.core.fault_rules import (
     MAX_LATENCY_MS,
     MAX_RULES,
-    NON_JSON_BODY,
-    Fault,
     FaultRequest,
     FaultSpecError,
-    choose_fault,
     parse_rules,
     rules_to_json,
     rules_to_spec,
-    truncated,
 )
+from mockserver.gateway import ApiGateway
 from mockserver.settings import SettingsError
-from mockserver.web.faults import FAULTS_EXTENSION_KEY, FaultInjector
 
 KEY = {"X-API-Key": "sk-test-tenant-one"}
 OTHER_KEY = {"X-API-Key": "sk-test-tenant-two"}
@@ -58,9 +56,8 @@ def journal(client: FlaskClient) -> list[dict[str, Any]]:
     return entries
 
 
-def injector(app: Flask) -> FaultInjector:
-    found: FaultInjector = app.extensions[FAULTS_EXTENSION_KEY]
-    return found
+def injector(app: Flask) -> ApiGateway:
+    return backend_of(app).gateway
 
 
 # --- the plan, pure --------------------------------------------------------------------------

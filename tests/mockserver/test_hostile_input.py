@@ -19,7 +19,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mockserver import messages
+from mockserver.core import messages
 
 KEY = {"X-API-Key": "sk-test-tenant-one"}
 OTHER_KEY = {"X-API-Key": "sk-test-tenant-two"}

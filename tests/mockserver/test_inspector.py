@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from mockserver.scenarios import SCENARIOS
+from mockserver.core.scenarios import SCENARIOS
 from mockserver.web.inspector import DEFAULT_INSPECTOR_API_KEY
 
 STEP = {"current_step": "delta_v_calculation", "steps_completed": [], "message": "Working"}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver import messages
-from mockserver.case_profile import profile_for_case
-from mockserver.lifecycle import (
+from mockserver.core import messages
+from mockserver.core.case_profile import profile_for_case
+from mockserver.core.lifecycle import (
     CannotCancel,
     LifecycleError,
     Phase,

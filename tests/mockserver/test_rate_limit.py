@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from mockserver import messages
-from mockserver.rate_limit import RateLimitDecision, RateLimiter, RateLimitPolicy
+from mockserver.core import messages
+from mockserver.core.rate_limit import RateLimitDecision, RateLimiter, RateLimitPolicy
 from mockserver.settings import SettingsError
 from mockserver.store.memory import MemoryStore
 

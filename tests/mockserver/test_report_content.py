@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import schemas
-from mockserver.case_profile import BIOMECHANICS_REGIONS, DEMO_PROFILE, profile_for_case
+from mockserver.core.case_profile import BIOMECHANICS_REGIONS, DEMO_PROFILE, profile_for_case
 from mockserver.documents import render_docx, render_pdf
 from mockserver.structured_report import build_structured_report
 

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from mockserver import messages
-from mockserver.scenarios import SCENARIOS
+from mockserver.app import backend_of
+from mockserver.core import messages
+from mockserver.core.scenarios import SCENARIOS
 
 
 def test_create_answers_the_documented_pending_report(api: Any) -> None:
@@ -157,9 +158,9 @@ def test_demo_data_completes_inside_two_minutes(api: Any) -> None:
 def test_a_cancel_that_loses_a_race_to_another_cancel_still_succeeds(app: Any, api: Any) -> None:
     created = api.create()
     api.advance(20)
-    service = app.extensions["reports_mock"]
+    state = backend_of(app).state
     # Another worker cancelled it a moment "later" than this request read the clock.
-    service.store.mark_cancelled(created["id"], service.clock.now() + 0.5)
+    state.store.mark_cancelled(created["id"], state.clock.now() + 0.5)
     response = app.test_client().delete(f"/api/reports/{created['id']}", headers=api.headers())
     assert response.status_code == 200
     assert response.get_json()["data"]["status"] == "cancelled"

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from mockserver import messages
-from mockserver.scenarios import SCENARIOS
+from mockserver.core import messages
+from mockserver.core.scenarios import SCENARIOS
 
 
 def observed_path(api: Any, scenario: str, *, seconds: int, step: int = 5) -> list[tuple[str, Any]]:

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver import messages
-from mockserver.lifecycle import Phase
-from mockserver.scenarios import SCENARIOS, plan_for
+from mockserver.core import messages
+from mockserver.core.lifecycle import Phase
+from mockserver.core.scenarios import SCENARIOS, plan_for
 
 
 def path(plan: tuple[Phase, ...]) -> list[tuple[str, str | None, str | None]]:

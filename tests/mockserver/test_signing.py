@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from mockserver.signing import SignatureCheck, UrlSigner, download_path
+from mockserver.core.signing import SignatureCheck, UrlSigner, download_path
 
 SIGNER = UrlSigner(b"secret")
 NOW = 1_700_000_000.0

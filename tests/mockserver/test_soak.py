@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 import requests
 
-from mockserver import messages
+from mockserver.core import messages
 
 THREADS = 8
 REQUESTS_PER_THREAD = 150
@@ -56,14 +56,14 @@ def live_url(
     request: pytest.FixtureRequest, tmp_path: Path, serve_on_loopback: Any
 ) -> Iterator[str]:
     """The mock on a free loopback port, answering each connection in its own thread."""
-    from mockserver import create_app
+    from mockserver.app import backend_of, create_app
 
     store = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path}/soak.db"
     app = create_app(
         {"TIME_SCALE": 60, "STORE": store, "VALIDATE_RESPONSES": "raise", "SIGNING_SECRET": "s"}
     )
     yield serve_on_loopback(app)
-    app.extensions["reports_mock"].store.close()
+    backend_of(app).state.close()
 
 
 TERMINAL_REFUSALS = frozenset(

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver.case_profile import DEMO_PROFILE, profile_for_case
-from mockserver.lifecycle import Phase, ReportRecord
+from mockserver.core.case_profile import DEMO_PROFILE, profile_for_case
+from mockserver.core.lifecycle import Phase, ReportRecord
 from mockserver.store import StoreError, open_store
 from mockserver.store.base import JournalEntry, ReportStore
 from mockserver.store.codec import record_from_json, record_to_json

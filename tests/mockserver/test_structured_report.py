@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver.case_profile import (
+from mockserver.core.case_profile import (
     BIOMECHANICS_REGIONS,
     DEMO_PROFILE,
     REGION_TITLES,

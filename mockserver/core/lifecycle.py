@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal, get_args
 
-from mockserver import messages
-from mockserver.case_profile import CaseProfile
+from mockserver.core import messages
+from mockserver.core.case_profile import CaseProfile
 
 __all__ = [
     "STATUSES",

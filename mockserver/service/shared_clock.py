@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from mockserver.clock import ClockAnchor
+from mockserver.core.clock import ClockAnchor
 from mockserver.store.base import ReportStore
 
 __all__ = ["SharedClock"]

@@ -1,4 +1,4 @@
-"""Injected faults: which request gets which fault, from a seeded, reproducible plan.
+"""Fault rules: their text and JSON forms, read and checked, and which requests each covers.
 
 A *rule* names a fault and when it strikes::
 
@@ -13,18 +13,12 @@ the JSON form of the same rules is ``{"fault": "503", "polls": [3, 4]}``,
 900], "rate": 0.5}``, ``{"fault": "429", "retry_after": 5, "polls": [2]}``. A rule without
 ``rate`` or ``polls`` strikes every request it covers.
 
-Whether a ``rate`` rule strikes is a hash of the seed, the rule, the request's *scope* (the
-report it concerns, or its API key) and its number within that scope, never a shared random
-stream: the same seed and the same requests give the same faults in every run and in every
-worker, whatever other clients do meanwhile.
-
-Pure: no Flask, no I/O; the adapter (:mod:`mockserver.web.faults`) counts the requests and
-applies what :func:`choose_fault` returns.
+Pure: no Flask, no I/O. :mod:`mockserver.core.fault_choice` decides which rule strikes a
+request; the gateway (:mod:`mockserver.gateway.fault_plan`) keeps the plan and the counts.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -32,8 +26,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from mockserver import messages
-from mockserver.create_request import json_kind
+from mockserver.core import messages
+from mockserver.core.create_request import json_kind
 
 __all__ = [
     "FAULT_KINDS",
@@ -41,30 +35,19 @@ __all__ = [
     "MAX_POLL_NUMBER",
     "MAX_RETRY_AFTER_SECONDS",
     "MAX_RULES",
-    "NON_JSON_BODY",
-    "RESPONSE_FAULTS",
     "ROUTES",
-    "STATUS_FAULTS",
-    "Fault",
     "FaultKind",
     "FaultRequest",
     "FaultRule",
     "FaultSpecError",
     "Route",
-    "choose_fault",
     "parse_rules",
     "rules_to_json",
     "rules_to_spec",
-    "truncated",
 ]
 
 FaultKind = Literal["500", "502", "503", "429", "drop", "truncate", "non_json", "latency"]
 FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
-#: Faults answered *instead of* the API: the request has no effect, as at a gateway.
-STATUS_FAULTS: Mapping[str, int] = {"500": 500, "502": 502, "503": 503, "429": 429}
-#: Faults that spoil the API's answer *after* the request took effect.
-RESPONSE_FAULTS: frozenset[str] = frozenset({"drop", "truncate", "non_json"})
-
 #: What a request does, as rules name it in ``on=``.
 Route = Literal["create", "poll", "list", "cancel", "download", "other"]
 ROUTES: tuple[Route, ...] = get_args(Route)
@@ -74,13 +57,6 @@ MAX_RETRY_AFTER_SECONDS = 3600
 MAX_POLL_NUMBER = 100_000
 MAX_RULES = 32
 DEFAULT_RETRY_AFTER_SECONDS = 1  # of an injected 429 without an argument
-
-#: The body of a ``non_json`` fault: what a proxy's error page looks like to a JSON client.
-NON_JSON_BODY = (
-    b"<!DOCTYPE html>\n<html><head><title>Upstream error</title></head>"
-    b"<body><h1>Upstream error</h1><p>The gateway answered with a page instead of JSON "
-    b"(a fault injected by the mock).</p></body></html>\n"
-)
 
 _KINDS_BY_NAME: Mapping[str, FaultKind] = {kind: kind for kind in FAULT_KINDS}
 _JSON_FIELDS = ("fault", "rate", "polls", "on", "report_id", "ms", "retry_after")
@@ -174,72 +150,6 @@ class FaultRequest:
     scope: str
     number: int
     report_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Fault:
-    """The faults chosen for one request: at most one status or response fault, and latency."""
-
-    kind: FaultKind | None
-    latency_ms: int = 0
-    retry_after: int | None = None
-
-    @property
-    def status(self) -> int | None:
-        """The status answered instead of the API, for 500/502/503/429."""
-        return None if self.kind is None else STATUS_FAULTS.get(self.kind)
-
-    @property
-    def label(self) -> str:
-        """How the journal and the ``X-Mock-Fault`` header name it: ``latency=350ms+503``."""
-        parts = [f"latency={self.latency_ms}ms"] if self.latency_ms else []
-        if self.kind is not None:
-            parts.append(self.kind)
-        return "+".join(parts)
-
-
-def _draw(seed: int, rule: FaultRule, request: FaultRequest, salt: str = "") -> float:
-    key = f"{seed}|{rule.spec()}|{request.scope}|{request.route}|{request.number}|{salt}"
-    digest = hashlib.sha256(key.encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
-
-
-def _strikes(seed: int, rule: FaultRule, request: FaultRequest) -> bool:
-    if not rule.covers(request):
-        return False
-    if rule.polls:
-        return True
-    rate = rule.rate if rule.rate is not None else 1.0
-    return _draw(seed, rule, request) < rate
-
-
-def choose_fault(rules: Sequence[FaultRule], seed: int, request: FaultRequest) -> Fault | None:
-    """The faults the rules give this request, or ``None``.
-
-    Every striking latency rule adds its delay (at most :data:`MAX_LATENCY_MS` in all); the
-    first striking rule of any other kind decides the status or response fault.
-    """
-    kind: FaultKind | None = None
-    retry_after: int | None = None
-    latency = 0
-    struck = False
-    for rule in rules:
-        if not _strikes(seed, rule, request):
-            continue
-        struck = True
-        if rule.kind == "latency" and rule.latency_ms is not None:
-            low, high = rule.latency_ms
-            latency += low + int(_draw(seed, rule, request, "ms") * (high - low + 1))
-        elif kind is None:
-            kind, retry_after = rule.kind, rule.retry_after
-    if not struck:
-        return None
-    return Fault(kind=kind, latency_ms=min(latency, MAX_LATENCY_MS), retry_after=retry_after)
-
-
-def truncated(body: bytes) -> bytes:
-    """The first half of a body: a JSON text cut there no longer parses."""
-    return body[: len(body) // 2]
 
 
 # --- reading rules ------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Named lifecycles: which path a report takes, and how long each step lasts.
 
 A scenario turns the facts of a report (does biomechanics apply? demo data? a jitter source?)
-into a plan of :class:`~mockserver.lifecycle.Phase` objects. Timings follow the documentation:
+into a plan of :class:`~mockserver.core.lifecycle.Phase` objects. Timings follow the documentation:
 reports "typically complete in 2-5 minutes"; demo data finishes well inside the 2-minute
 guideline; ``slow`` finishes after the 10-minute guideline.
 
@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from mockserver import messages
-from mockserver.lifecycle import Phase
+from mockserver.core import messages
+from mockserver.core.lifecycle import Phase
 
 __all__ = [
     "DEFAULT_SCENARIO",

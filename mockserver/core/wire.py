@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mockserver.clock import format_timestamp
-from mockserver.lifecycle import ReportSnapshot
+from mockserver.core.clock import format_timestamp
+from mockserver.core.lifecycle import ReportSnapshot
 
 __all__ = ["report_data", "report_summary"]
 

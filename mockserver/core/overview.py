@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.clock import format_timestamp
-from mockserver.lifecycle import ReportSnapshot
+from mockserver.core.clock import format_timestamp
+from mockserver.core.lifecycle import ReportSnapshot
 
 __all__ = ["report_overview"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mockserver import messages
+from mockserver.core import messages
 
 __all__ = [
     "SUPPORTED_REPORT_TYPES",

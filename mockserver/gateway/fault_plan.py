@@ -1,0 +1,169 @@
+"""The run-time fault plan: the rules in force, their seed, and the request counts.
+
+Two sources of rules, applied together (a report's own first):
+
+- the server's (``FAULTS`` setting, ``--fault``, ``MOCKSERVER_FAULTS``), replaced at run time
+  by ``PUT /_mock/faults`` and restored by ``DELETE /_mock/faults`` or ``POST /_mock/reset``;
+- a report's own, from the ``X-Mock-Faults`` header of the ``POST /api/reports`` that created
+  it (they strike the requests that concern that report: its GETs, its DELETE, its downloads).
+
+Rules, counters and the run-time plan live in the store under the keys below, so every
+worker agrees on the plan and on each report's poll numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from mockserver.core import messages
+from mockserver.core.fault_choice import Fault, choose_fault
+from mockserver.core.fault_rules import (
+    FAULT_KINDS,
+    ROUTES,
+    FaultRequest,
+    FaultRule,
+    FaultSpecError,
+    Route,
+    parse_rules,
+    rules_to_json,
+    rules_to_spec,
+)
+from mockserver.service import RequestRejected
+from mockserver.store.base import ReportStore
+
+__all__ = ["FaultPlan", "parse_report_rules"]
+
+_RUNTIME_KEY = "faults.runtime"
+_EPOCH_KEY = "faults.epoch"
+
+
+def _report_key(report_id: str) -> str:
+    return f"faults.report.{report_id}"
+
+
+def _count_key(scope: str, route: str) -> str:
+    return f"faults.count.{scope}.{route}"
+
+
+@lru_cache(maxsize=256)
+def _rules_from_text(text: str) -> tuple[FaultRule, ...]:
+    return parse_rules(json.loads(text))
+
+
+@lru_cache(maxsize=16)
+def _runtime_from_text(text: str) -> tuple[tuple[FaultRule, ...], int]:
+    stored = json.loads(text)
+    return parse_rules(stored["rules"]), int(stored["seed"])
+
+
+class FaultPlan:
+    """The fault plan of one app, kept in its store: what to inject, and into which request."""
+
+    def __init__(
+        self,
+        store: ReportStore,
+        *,
+        configured: tuple[FaultRule, ...],
+        seed: int,
+    ) -> None:
+        self._store = store
+        self._configured = configured
+        self._seed = seed
+
+    # --- the server-wide plan (GET/PUT/DELETE /_mock/faults) ------------------------------
+
+    def active(self) -> tuple[tuple[FaultRule, ...], int, str]:
+        """The server-wide rules, their seed, and where they come from (configured/runtime)."""
+        text = self._store.value(_RUNTIME_KEY)
+        if not text:
+            return self._configured, self._seed, "configured"
+        rules, seed = _runtime_from_text(text)
+        return rules, seed, "runtime"
+
+    def view(self) -> dict[str, Any]:
+        """``GET /_mock/faults``."""
+        rules, seed, source = self.active()
+        return {
+            "source": source,
+            "seed": seed,
+            "rules": rules_to_json(rules),
+            "spec": rules_to_spec(rules),
+            "faults": list(FAULT_KINDS),
+            "routes": list(ROUTES),
+        }
+
+    def replace(self, body: object) -> dict[str, Any]:
+        """``PUT /_mock/faults`` with ``{"rules": [...], "seed": N}``: the new plan."""
+        if not isinstance(body, dict) or "rules" not in body:
+            problem = "the body must be a JSON object with a rules field"
+            raise RequestRejected(messages.FAULT_PLAN_INVALID.format(problem=problem))
+        unknown = sorted(set(body) - {"rules", "seed"})
+        if unknown:
+            problem = f"unknown field {unknown[0]!r}"
+            raise RequestRejected(messages.FAULT_PLAN_INVALID.format(problem=problem))
+        seed = body.get("seed", self._seed)
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+            problem = messages.FAULT_BAD_SEED.format(value=json.dumps(seed)[:40])
+            raise RequestRejected(messages.FAULT_PLAN_INVALID.format(problem=problem))
+        try:
+            rules = parse_rules(body["rules"])
+        except FaultSpecError as error:
+            raise RequestRejected(messages.FAULT_PLAN_INVALID.format(problem=error)) from error
+        stored = {"rules": rules_to_json(rules), "seed": seed}
+        self._store.set_value(_RUNTIME_KEY, json.dumps(stored, sort_keys=True))
+        self._store.add_to_number(_EPOCH_KEY, 1)
+        return self.view()
+
+    def clear(self) -> dict[str, Any]:
+        """``DELETE /_mock/faults`` (and ``POST /_mock/reset``): back to the configured plan."""
+        self._store.set_value(_RUNTIME_KEY, "")
+        self._store.add_to_number(_EPOCH_KEY, 1)
+        return self.view()
+
+    # --- per-report rules (X-Mock-Faults on create) ---------------------------------------
+
+    def attach(self, report_id: str, rules: tuple[FaultRule, ...]) -> None:
+        """Give a new report its own rules."""
+        self._store.set_value(_report_key(report_id), json.dumps(rules_to_json(rules)))
+
+    def report_rules(self, report_id: str) -> tuple[FaultRule, ...]:
+        """The report's own rules (none unless it was created with ``X-Mock-Faults``)."""
+        text = self._store.value(_report_key(report_id))
+        return _rules_from_text(text) if text else ()
+
+    # --- choosing ---------------------------------------------------------------------------
+
+    def choose(self, route: Route, owner: str | None, report_id: str | None) -> Fault | None:
+        """The fault of one request, counting it first.
+
+        A request that concerns a report counts within that report and route, from its
+        creation on (so a poll's number is the report's n-th GET whenever rules appear); any
+        other request counts within its API key and route since the plan last changed.
+        """
+        rules, seed, _ = self.active()
+        if report_id is not None:
+            rules = self.report_rules(report_id) + rules
+            if route != "poll" and not rules:
+                return None
+            scope = report_id
+        else:
+            if not any(not rule.polls for rule in rules):
+                return None  # poll-number rules need a report
+            epoch = int(self._store.number(_EPOCH_KEY))
+            scope = f"{owner or 'anonymous'}@{epoch}"
+        number = int(self._store.add_to_number(_count_key(scope, route), 1))
+        if not rules:
+            return None
+        return choose_fault(rules, seed, FaultRequest(route, scope, number, report_id))
+
+
+def parse_report_rules(value: str | None) -> tuple[FaultRule, ...]:
+    """The rules of an ``X-Mock-Faults`` header; a 400 naming the problem when unreadable."""
+    if value is None or not value.strip():
+        return ()
+    try:
+        return parse_rules(value)
+    except FaultSpecError as error:
+        raise RequestRejected(messages.FAULT_HEADER_INVALID.format(problem=error)) from error
