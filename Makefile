@@ -33,6 +33,7 @@ test: setup
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 .PHONY: typecheck
 typecheck: $(STAMP)

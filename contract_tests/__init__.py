@@ -3,15 +3,24 @@
 Drives a polling client (Python, or any language through a command) through every
 lifecycle and report shape the documented contract allows, on virtual time, and names the
 first rule it breaks. ``contract_tests.strategies`` holds the Hypothesis strategies.
+
+The names below are imported on first use (module ``__getattr__``): pytest loads
+``contract_tests.pytest_plugin`` in every session of an environment where the kit is
+installed, and that must not import Hypothesis, werkzeug or the harness until a test uses
+the kit.
 """
 
 from __future__ import annotations
 
-from contract_tests.checks import CONSUMER_RULES, RULES, Rule
-from contract_tests.errors import ClientStopped, KitError, RuleViolation, UsageError
-from contract_tests.model import Lifecycle, Observation
-from contract_tests.reporting import render_result
-from contract_tests.runner import CheckResult, check_client, check_command, check_consumer
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from contract_tests.checks import CONSUMER_RULES, RULES, Rule
+    from contract_tests.errors import ClientStopped, KitError, RuleViolation, UsageError
+    from contract_tests.model import Lifecycle, Observation
+    from contract_tests.reporting import render_result
+    from contract_tests.runner import CheckResult, check_client, check_command, check_consumer
 
 __all__ = [
     "CONSUMER_RULES",
@@ -29,3 +38,34 @@ __all__ = [
     "check_consumer",
     "render_result",
 ]
+
+#: Where each public name lives.
+_HOMES = {
+    "CONSUMER_RULES": "contract_tests.checks",
+    "RULES": "contract_tests.checks",
+    "Rule": "contract_tests.checks",
+    "ClientStopped": "contract_tests.errors",
+    "KitError": "contract_tests.errors",
+    "RuleViolation": "contract_tests.errors",
+    "UsageError": "contract_tests.errors",
+    "Lifecycle": "contract_tests.model",
+    "Observation": "contract_tests.model",
+    "render_result": "contract_tests.reporting",
+    "CheckResult": "contract_tests.runner",
+    "check_client": "contract_tests.runner",
+    "check_command": "contract_tests.runner",
+    "check_consumer": "contract_tests.runner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'contract_tests' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # the next lookup finds it without coming here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
