@@ -1,6 +1,6 @@
 """The contract rules, one check each, in a registry (as Schemathesis keeps its checks).
 
-A check looks at a :class:`~contract_tests.harness.ClientRun` (or, for consumers, at the
+A check looks at a :class:`~contract_tests.runs.ClientRun` (or, for consumers, at the
 report data and what the consumer raised) and returns a :class:`Finding` when the rule is
 broken. Each rule cites the documentation it comes from.
 """

@@ -1,7 +1,7 @@
 """What the mock knows about a case: the facts a report is written from.
 
 The real service reads a case's vehicles, occupants, photos and accident date. The mock accepts
-any ``case_id`` (CONTRACT.md, "Beyond reports"), so it invents a plausible case instead, chosen
+any ``case_id`` (``docs/api-contract.md``, "Not imitated"), so it invents a plausible case instead, chosen
 deterministically from the server seed and the case id: the same case id on the same seed always
 yields the same parties, collision, delta-V and alleged injuries.
 

@@ -1,7 +1,7 @@
 """Every human-readable text the mock sends, as constants that tests import and assert on.
 
-Texts marked *documented* are quoted from the public API reference (``../shared/seeds`` and
-``CONTRACT.md``); the others are the mock's own (*inferred*) and say what to do next.
+Texts marked *documented* are quoted from the public API reference, as ``docs/api-contract.md``
+states it; the others are the mock's own (*inferred*) and say what to do next.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ JS_EXAMPLES = 3
 JS_TIME_SCALE = 200.0
 ROOT = Path(__file__).resolve().parents[2]
 JS_CLIENT = ROOT / "clients_under_test" / "wait_for_report.js"
-GET_REPORT_PAGE = ROOT.parent / "shared" / "seeds" / "get-report.txt"
+#: The polling function of the reference's Get Report page, verbatim (see docs/api-contract.md).
+GET_REPORT_PAGE = ROOT / "docs" / "reference-examples" / "wait-for-report.js"
 
 
 @pytest.mark.parametrize(

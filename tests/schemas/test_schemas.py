@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
 import pickle
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,105 +16,21 @@ import schemas
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
-# --- the reference's own examples (../shared/seeds/get-report.txt), verbatim ------------------
+# --- the reference's own examples, verbatim (docs/reference-examples/, see docs/api-contract.md)
 
-SEED_PROCESSING: dict[str, Any] = {
-    "success": True,
-    "data": {
-        "id": "rpt_xyz789",
-        "case_id": "case_abc123",
-        "type": "technical_report",
-        "status": "processing",
-        "progress": {
-            "current_step": "biomechanics_analysis",
-            "steps_completed": ["delta_v_calculation"],
-            "message": "Running biomechanics analysis...",
-        },
-        "output": None,
-        "created_at": "2024-01-15T10:30:00Z",
-        "updated_at": "2024-01-15T10:35:00Z",
-    },
-}
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "reference-examples"
 
-SEED_COMPLETED: dict[str, Any] = {
-    "success": True,
-    "data": {
-        "id": "rpt_xyz789",
-        "case_id": "case_abc123",
-        "type": "technical_report",
-        "status": "completed",
-        "progress": {
-            "current_step": "report_generation",
-            "steps_completed": [
-                "delta_v_calculation",
-                "biomechanics_analysis",
-                "report_generation",
-            ],
-            "message": "Report generation complete",
-        },
-        "output": {
-            "pdf_url": "https://storage.silentwitness.ai/reports/rpt_xyz789.pdf",
-            "docx_url": "https://storage.silentwitness.ai/reports/rpt_xyz789.docx",
-            "report": {
-                "schema_version": "1.0",
-                "sections": [
-                    {
-                        "id": "sec_header",
-                        "type": "header",
-                        "title": "Report Header",
-                        "markdown": "April 15, 2026\n\nJane Smith, Esq.\nLaw Offices of Jane "
-                        "Smith\n\n**Case:** Doe v. Miller",
-                    },
-                    {
-                        "id": "sec_assignment",
-                        "type": "assignment",
-                        "title": "Assignment",
-                        "markdown": "Silent Witness was utilized to review...",
-                    },
-                    {
-                        "id": "sec_opinions",
-                        "type": "opinions",
-                        "title": "Opinions",
-                        "markdown": "**Accident Reconstruction**\n\n1. The Honda Civic "
-                        "experienced...",
-                    },
-                    {
-                        "id": "sec_biomechanics",
-                        "type": "biomechanics",
-                        "title": "Biomechanical Analysis",
-                        "markdown": "### Alleged Injuries & Health Considerations\n\n...",
-                        "data": {
-                            "charts": [
-                                {
-                                    "chartType": "CERVICAL_COMPRESSION",
-                                    "title": "Cervical Compression — Crash vs ADL",
-                                    "labels": [
-                                        "Walking",
-                                        "Stair climbing",
-                                        "Sneeze",
-                                        "Subject crash",
-                                    ],
-                                    "datasets": [
-                                        {"label": "Force (lbf)", "data": [22, 48, 75, 215]}
-                                    ],
-                                    "ylabel": "Cervical Spine Loading (lbf)",
-                                }
-                            ],
-                            "motion_tables": [],
-                            "forces_tables": [],
-                        },
-                    },
-                ],
-            },
-        },
-        "created_at": "2024-01-15T10:30:00Z",
-        "updated_at": "2024-01-15T10:45:00Z",
-    },
-}
 
-SEED_NOT_FOUND: dict[str, Any] = {"success": True, "data": None}
+def _reference_example(name: str) -> dict[str, Any]:
+    example: dict[str, Any] = json.loads((EXAMPLES / f"{name}.json").read_text())
+    return example
 
-#: The create answer as CONTRACT.md describes it (seed wording: pending, "Starting analysis...").
+
+SEED_PROCESSING = _reference_example("get-report-processing")
+SEED_COMPLETED = _reference_example("get-report-completed")
+SEED_NOT_FOUND = _reference_example("get-report-not-found")
+
+#: The create answer as docs/api-contract.md describes it (pending, "Starting analysis...").
 PENDING_CREATE: dict[str, Any] = {
     "success": True,
     "data": {
