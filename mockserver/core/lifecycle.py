@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from mockserver.core import messages
 from mockserver.core.case_profile import CaseProfile
 
 __all__ = [
-    "STATUSES",
     "TERMINAL_STATUSES",
     "CannotCancel",
     "LifecycleError",
@@ -32,7 +31,6 @@ __all__ = [
 ]
 
 Status = Literal["pending", "processing", "completed", "failed", "cancelled"]
-STATUSES: tuple[Status, ...] = get_args(Status)
 TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 
 Progress = Mapping[str, Any]
