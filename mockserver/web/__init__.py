@@ -68,12 +68,16 @@ def api_gateway() -> ApiGateway:
     return backend().gateway
 
 
-def request_scope() -> RequestScope:
-    """The current request's scope: its caller and one clock reading, made on first use."""
+def request_scope(serving: Backend | None = None) -> RequestScope:
+    """The current request's scope: its caller and one clock reading, made on first use.
+
+    ``serving`` saves looking the backend up again where the caller already has it.
+    """
     scope: RequestScope | None = g.get("scope")
     if scope is None:
         key = request.headers.get(API_KEY_HEADER, "").strip()
-        scope = g.scope = backend().state.scope(owner_of_key(key) if key else None)
+        state = (serving or backend()).state
+        scope = g.scope = state.scope(owner_of_key(key) if key else None)
     return scope
 
 

@@ -25,7 +25,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from mockserver.core.fault_choice import NON_JSON_BODY, Fault, truncated
 from mockserver.core.rate_limit import RateLimitDecision
 from mockserver.gateway import FAULT_HEADER
-from mockserver.web import api_gateway, request_scope, route_of_view
+from mockserver.web import api_gateway, backend, request_scope, route_of_view
 from mockserver.web.envelope import send_error
 
 __all__ = ["install_gateway", "journal_fault_label"]
@@ -57,8 +57,10 @@ def _inject_before_the_api() -> Response | None:
         return None
     route, target_argument = route_of_view(current_app.view_functions.get(request.endpoint or ""))
     target = (request.view_args or {}).get(target_argument) if target_argument else None
-    gateway = api_gateway()
-    fault = gateway.fault_for(request_scope(), route, None if target is None else str(target))
+    serving = backend()
+    gateway = serving.gateway
+    scope = request_scope(serving)
+    fault = gateway.fault_for(scope, route, None if target is None else str(target))
     if fault is None:
         return None
     g.fault = fault
