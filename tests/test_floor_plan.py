@@ -9,7 +9,9 @@ import dataclasses
 import subprocess
 import sys
 import textwrap
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -132,3 +134,59 @@ def test_the_body_limit_setting_is_what_the_server_enforces() -> None:
     assert response.status_code == 413
     assert response.get_json()["success"] is False
     assert "64" in response.get_json()["error"]
+
+
+def _counting_store_calls(app: object) -> Counter[str]:
+    """Count every call the app makes to its store from now on."""
+    from mockserver.app import backend_of
+
+    store = backend_of(app).state.store  # type: ignore[arg-type]
+    counts: Counter[str] = Counter()
+
+    def counting(name: str, call: Any) -> Any:
+        def counted(*args: object, **options: object) -> Any:
+            counts[name] += 1
+            return call(*args, **options)
+
+        return counted
+
+    for name in dir(type(store)):
+        if not name.startswith("_") and callable(getattr(store, name)):
+            setattr(store, name, counting(name, getattr(store, name)))
+    return counts
+
+
+@pytest.mark.parametrize("scenario", ["stuck", "happy"])
+def test_a_poll_looks_its_report_up_once_and_reads_the_clock_once(scenario: str) -> None:
+    from mockserver import create_app
+
+    app = create_app({"TIME_SCALE": 0})
+    client = app.test_client()
+    key = {"X-API-Key": "sk-floor-plan"}
+    created = client.post(
+        "/api/reports",
+        json={"case_id": "case_plan", "type": "technical_report"},
+        headers={**key, "X-Mock-Scenario": scenario},
+    ).get_json()["data"]
+    client.post("/_mock/clock/advance", json={"seconds": 900})
+    counts = _counting_store_calls(app)
+    poll = client.get(f"/api/reports/{created['id']}", headers=key).get_json()["data"]
+    assert poll["status"] == ("processing" if scenario == "stuck" else "completed")
+    # The gateway, the route and the journal share the request's lookup and clock reading.
+    assert counts["get_report"] == 1, counts
+    assert counts["value_or_default"] == 1 and counts["number"] == 1, counts  # one clock read
+    assert counts["append_request"] == 1, counts
+
+
+def test_every_api_and_storage_view_is_tagged_with_its_gateway_route() -> None:
+    from mockserver import create_app
+    from mockserver.web import route_of_view
+
+    app = create_app({"TIME_SCALE": 0})
+    untagged = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(("/api", "/storage"))
+        and route_of_view(app.view_functions[rule.endpoint])[0] == "other"
+    ]
+    assert untagged == [], "tag these views with @gateway_route so fault rules reach them"
