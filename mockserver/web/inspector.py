@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from mockserver import messages
 from mockserver.service import DOCUMENT_TYPES, NotFound, owner_of_key
 from mockserver.web import service
-from mockserver.web.report_html import section_view
+from mockserver.content.html_writer import section_view
 
 __all__ = ["DEFAULT_INSPECTOR_API_KEY", "INSPECTOR_API_KEY_SETTING", "inspector"]
 

@@ -15,11 +15,11 @@ import docx
 import pytest
 from PIL import Image
 
-from mockserver import charts
+from mockserver.content import png_writer as charts
 from mockserver.case_profile import DEMO_PROFILE, profile_for_case
-from mockserver.charts import render_chart_png
-from mockserver.documents import DOCUMENT_TITLE, UNAVAILABLE_TEXT, render_docx, render_pdf
-from mockserver.structured_report import build_structured_report
+from mockserver.content.png_writer import render_chart_png
+from mockserver.content.pdf_writer import DOCUMENT_TITLE, UNAVAILABLE_TEXT, render_docx, render_pdf
+from mockserver.content.structured_report import build_structured_report
 
 REPORT_ID = "rpt_xyz789"
 #: The seed's completed example (Get Report reference): one monolithic biomechanics section.

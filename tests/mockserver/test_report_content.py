@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 import schemas
 from mockserver.case_profile import BIOMECHANICS_REGIONS, DEMO_PROFILE, profile_for_case
-from mockserver.documents import render_docx, render_pdf
-from mockserver.structured_report import build_structured_report
+from mockserver.content.pdf_writer import render_docx, render_pdf
+from mockserver.content.structured_report import build_structured_report
 
 BIOMECHANICS_ORDER = [
     "biomechanics_alleged_injuries_and_health",

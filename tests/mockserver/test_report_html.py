@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from mockserver.web.report_html import chart_svg, markdown_html, section_view, table_html
+from mockserver.content.html_writer import chart_svg, markdown_html, section_view, table_html
 
 ADL_CHART = {
     "chartType": "CERVICAL_COMPRESSION",

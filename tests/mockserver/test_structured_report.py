@@ -17,7 +17,7 @@ from mockserver.case_profile import (
     CaseProfile,
     profile_for_case,
 )
-from mockserver.structured_report import build_structured_report
+from mockserver.content.structured_report import build_structured_report
 
 REPORT_DATE = "2026-04-15"
 NON_BIOMECHANICS_HEAD = [

@@ -4,7 +4,7 @@ A title page from the ``header`` section, then every other section: its title as
 markdown (``#`` headings, ``**bold**``, ``*italic*``, lists, paragraphs with kept line breaks;
 anything else as plain text), ``data.charts`` as embedded PNG bar charts captioned with their
 titles, and ``data.motion_tables`` / ``data.forces_tables`` as tables when they have the
-``{"title", "columns", "rows"}`` shape of :mod:`mockserver.structured_report` (else as JSON text).
+``{"title", "columns", "rows"}`` shape of :mod:`mockserver.content.structured_report` (else as JSON text).
 Any contract-valid report renders, down to ``None`` (a note that the content is unavailable).
 
 Deterministic: fixed creation dates and zip timestamps. PDF text is Helvetica with typographic
@@ -30,7 +30,7 @@ from docx.text.paragraph import Paragraph
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from mockserver.charts import dejavu_font_path, render_chart_png
+from mockserver.content.png_writer import dejavu_font_path, render_chart_png
 
 __all__ = ["DOCUMENT_TITLE", "UNAVAILABLE_TEXT", "render_docx", "render_pdf"]
 

@@ -28,9 +28,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver import narratives
+from mockserver.content import narratives
 from mockserver.case_profile import REGION_TITLES, CaseProfile
-from mockserver.narratives import LoadFigures, MotionFigures
+from mockserver.content.narratives import LoadFigures, MotionFigures
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from mockserver.charts import chart_numbers, nice_step
+from mockserver.content.png_writer import chart_numbers, nice_step
 
 __all__ = ["ChartView", "SectionView", "chart_svg", "markdown_html", "section_view", "table_html"]
 
