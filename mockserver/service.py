@@ -21,6 +21,7 @@ import schemas
 from mockserver import messages
 from mockserver.case_profile import DEMO_PROFILE, CaseProfile, profile_for_case
 from mockserver.clock import format_timestamp
+from mockserver.content.structured_report import build_structured_report
 from mockserver.create_request import InvalidCreateRequest, parse_create_request
 from mockserver.encoded_json import PreEncodedObject
 from mockserver.lifecycle import (
@@ -38,7 +39,6 @@ from mockserver.settings import Settings
 from mockserver.shared_clock import SharedClock
 from mockserver.signing import SignatureCheck, UrlSigner, download_path
 from mockserver.store.base import JournalEntry, ReportStore
-from mockserver.content.structured_report import build_structured_report
 from mockserver.wire import report_data, report_summary
 
 __all__ = [
@@ -121,7 +121,8 @@ def _scripted_report(report_json: str) -> Any:
 @lru_cache(maxsize=64)
 def _rendered(report_id: str, extension: str, report_json: str) -> bytes:
     # Imported on the first download: fpdf2 and python-docx take half the server's startup.
-    from mockserver.content.pdf_writer import render_docx, render_pdf
+    from mockserver.content.docx_writer import render_docx
+    from mockserver.content.pdf_writer import render_pdf
 
     report = json.loads(report_json)
     render = render_pdf if extension == "pdf" else render_docx

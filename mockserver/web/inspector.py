@@ -19,9 +19,9 @@ from flask import Blueprint, current_app, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from mockserver import messages
+from mockserver.content.html_writer import section_view
 from mockserver.service import DOCUMENT_TYPES, NotFound, owner_of_key
 from mockserver.web import service
-from mockserver.content.html_writer import section_view
 
 __all__ = ["DEFAULT_INSPECTOR_API_KEY", "INSPECTOR_API_KEY_SETTING", "inspector"]
 
