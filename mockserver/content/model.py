@@ -66,7 +66,7 @@ def format_number(value: float) -> str:
         return str(value)
     if not math.isfinite(value):
         return repr(value)
-    if value.is_integer() and abs(value) < 1e15:
+    if value.is_integer() and abs(value) < 1e16:  # beyond, repr is exponent form (1e+16)
         return str(int(value))
     return repr(value)
 
