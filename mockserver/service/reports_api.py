@@ -16,6 +16,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
+from mockserver.content.structured_report import build_structured_report
 from mockserver.core import messages
 from mockserver.core.case_profile import DEMO_PROFILE, CaseProfile, profile_for_case
 from mockserver.core.clock import format_timestamp
@@ -40,7 +41,6 @@ from mockserver.service.state import (
     RequestScope,
     ServiceState,
 )
-from mockserver.structured_report import build_structured_report
 
 __all__ = ["DEMO_REPORT_DATE", "ReportsApi"]
 
@@ -63,7 +63,8 @@ def _scripted_report(report_json: str) -> Any:
 @lru_cache(maxsize=64)
 def _rendered(report_id: str, extension: str, report_json: str) -> bytes:
     # Imported on the first download: fpdf2 and python-docx take half the server's startup.
-    from mockserver.documents import render_docx, render_pdf
+    from mockserver.content.docx_writer import render_docx
+    from mockserver.content.pdf_writer import render_pdf
 
     report = json.loads(report_json)
     render = render_pdf if extension == "pdf" else render_docx

@@ -18,11 +18,11 @@ from pathlib import Path
 from flask import Blueprint, current_app, redirect, render_template, request
 from werkzeug.wrappers import Response
 
+from mockserver.content.html_writer import section_view
 from mockserver.core import messages
 from mockserver.options import DEFAULTS
 from mockserver.service import DOCUMENT_TYPES, NotFound, owner_of_key
 from mockserver.web import control_api
-from mockserver.web.report_html import section_view
 
 __all__ = ["DEFAULT_INSPECTOR_API_KEY", "inspector"]
 

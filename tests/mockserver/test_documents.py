@@ -15,11 +15,13 @@ import docx
 import pytest
 from PIL import Image
 
-from mockserver import charts
-from mockserver.charts import render_chart_png
+from mockserver.content import png_writer
+from mockserver.content.docx_writer import render_docx
+from mockserver.content.model import DOCUMENT_TITLE, UNAVAILABLE_TEXT
+from mockserver.content.pdf_writer import render_pdf
+from mockserver.content.png_writer import render_chart_png
+from mockserver.content.structured_report import build_structured_report
 from mockserver.core.case_profile import DEMO_PROFILE, profile_for_case
-from mockserver.documents import DOCUMENT_TITLE, UNAVAILABLE_TEXT, render_docx, render_pdf
-from mockserver.structured_report import build_structured_report
 
 REPORT_ID = "rpt_xyz789"
 #: The seed's completed example (Get Report reference): one monolithic biomechanics section.
@@ -204,7 +206,8 @@ def test_docx_has_every_section_title_as_a_heading_in_order_with_charts_and_tabl
         headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
         assert headings == body_titles(report)
         assert len(document.inline_shapes) == len(chart_titles(report))
-        assert len(document.tables) == table_count(report)
+        # each table of the report, and under each chart a table of its values
+        assert len(document.tables) == table_count(report) + len(chart_titles(report))
         captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
         for number, title in enumerate(chart_titles(report), start=1):
             assert f"Figure {number}. {title}" in captions
@@ -243,19 +246,25 @@ def test_the_seed_report_draws_its_chart_under_its_biomechanics_heading(tmp_path
     assert "Biomechanical Analysis" in text
     assert "Figure 1. Cervical Compression - Crash vs ADL" in text
     document = docx.Document(io.BytesIO(render_docx(SEED_REPORT, report_id=REPORT_ID)))
-    assert len(document.inline_shapes) == 1 and len(document.tables) == 0
+    assert len(document.inline_shapes) == 1
+    (values,) = document.tables  # the chart's values, under it
+    assert [[cell.text for cell in row.cells] for row in values.rows] == [
+        ["", "Walking", "Stair climbing", "Sneeze", "Subject crash"],
+        ["Force (lbf)", "22", "48", "75", "215"],
+    ]
 
 
 def test_odd_tables_become_real_tables_or_text() -> None:
     document = docx.Document(io.BytesIO(render_docx(ODD_REPORT, report_id=REPORT_ID)))
     cells = [[cell.text for cell in row.cells] for table in document.tables for row in table.rows]
-    assert ["phase", "peak_g"] in cells and ["load", "4.1"] in cells
+    assert ["Phase", "Peak g"] in cells and ["load", "4.1"] in cells
     assert ["1", "2", "3"] in cells  # a ragged row widens its table
-    assert any("not a list" in p.text for p in document.paragraphs)
+    assert ["Rows", "not a list"] in cells  # an object without a list of rows: name/value pairs
+    assert ["| a | b |"] not in cells and ["1", "2"] in cells  # a markdown pipe table
 
 
 def test_unicode_text_uses_dejavu_when_installed(tmp_path: Path) -> None:
-    if charts.dejavu_font_path() is None:
+    if png_writer.dejavu_font_path() is None:
         pytest.skip("fonts-dejavu-core is not installed: the PDF shows '?' instead")
     text = " ".join(pdf_pages(render_pdf(ODD_REPORT, report_id=REPORT_ID), tmp_path))
     assert "Ünïcödé — “quotes” ✓" in text
@@ -264,14 +273,14 @@ def test_unicode_text_uses_dejavu_when_installed(tmp_path: Path) -> None:
 def test_without_dejavu_everything_still_renders_in_latin1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(charts, "DEJAVU_DIRECTORY", tmp_path / "no-fonts")
-    charts._font.cache_clear()
+    monkeypatch.setattr(png_writer, "DEJAVU_DIRECTORY", tmp_path / "no-fonts")
+    png_writer._font.cache_clear()
     try:
         text = " ".join(pdf_pages(render_pdf(ODD_REPORT, report_id=REPORT_ID), tmp_path))
         assert 'Ünïcödé - "quotes" ?' in text
         assert render_chart_png(SEED_REPORT["sections"][3]["data"]["charts"][0])[:4] == b"\x89PNG"
     finally:
-        charts._font.cache_clear()
+        png_writer._font.cache_clear()
 
 
 @pytest.mark.parametrize("render", [render_pdf, render_docx], ids=["pdf", "docx"])

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from mockserver.web.report_html import chart_svg, markdown_html, section_view, table_html
+from mockserver.content.html_writer import chart_svg, markdown_html, section_view, table_html
 
 ADL_CHART = {
     "chartType": "CERVICAL_COMPRESSION",
@@ -97,12 +97,17 @@ def test_chart_survives_missing_data() -> None:
 )
 def test_table_renders_the_likely_row_shapes(table: object) -> None:
     html = table_html(table)
-    assert "<th>Phase</th><th>Peak g</th>" in html and "<td>load</td><td>4.1</td>" in html
+    assert (
+        "<th>Phase</th><th>Peak g</th>" in html and '<td>load</td><td class="num">4.1</td>' in html
+    )
 
 
 def test_table_shows_a_flat_object_as_name_value_pairs() -> None:
     html = table_html({"title": "Forces", "peak_force_lbf": 215})
-    assert "<caption>Forces</caption>" in html and "<td>Peak force lbf</td><td>215</td>" in html
+    assert (
+        "<caption>Forces</caption>" in html
+        and '<td>Peak force lbf</td><td class="num">215</td>' in html
+    )
 
 
 def test_section_view_draws_charts_and_tables_from_data() -> None:

@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import schemas
+from mockserver.content.structured_report import build_structured_report
 from mockserver.core.case_profile import (
     BIOMECHANICS_REGIONS,
     DEMO_PROFILE,
@@ -17,7 +19,6 @@ from mockserver.core.case_profile import (
     CaseProfile,
     profile_for_case,
 )
-from mockserver.structured_report import build_structured_report
 
 REPORT_DATE = "2026-04-15"
 NON_BIOMECHANICS_HEAD = [
@@ -296,6 +297,7 @@ def test_every_case_gives_ordered_sections_with_unique_ids(
     profile = profile_for_case(case_id, seed=seed, include_biomechanics=include_biomechanics)
     report = report_for(profile)
     assert report["schema_version"] == "1.0"
+    assert schemas.errors(report, "structured-report") == []
     assert_in_wire_order(report)
     ids = [section["id"] for section in report["sections"]]
     assert len(ids) == len(set(ids))
@@ -310,26 +312,11 @@ def test_every_case_gives_ordered_sections_with_unique_ids(
         assert loading["data"]["charts"]
 
 
-def schema_errors() -> Any:
-    """``schemas.errors`` when the schema package works, else skip the test."""
-    schemas = pytest.importorskip("schemas")
-    errors = getattr(schemas, "errors", None)
-    try:
-        assert (
-            errors is not None
-            and errors({"schema_version": "1.0", "sections": []}, "structured-report") == []
-        )
-    except Exception as error:  # the schema package is written elsewhere and may not be ready
-        pytest.skip(f"schemas.errors is not usable yet: {error!r}")
-    return errors
-
-
 @pytest.mark.parametrize("include_biomechanics", [True, False])
 @pytest.mark.parametrize("case_id", ["case_abc123", "case_demo", "case_ü"])
 def test_derived_reports_validate_against_the_structured_report_schema(
     case_id: str, include_biomechanics: bool
 ) -> None:
-    errors = schema_errors()
     profile = profile_for_case(case_id, include_biomechanics=include_biomechanics)
-    assert errors(report_for(profile), "structured-report") == []
-    assert errors(report_for(DEMO_PROFILE), "structured-report") == []
+    assert schemas.errors(report_for(profile), "structured-report") == []
+    assert schemas.errors(report_for(DEMO_PROFILE), "structured-report") == []

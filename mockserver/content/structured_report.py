@@ -28,9 +28,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver import narratives
+from mockserver.content import narratives
+from mockserver.content.narratives import LoadFigures, MotionFigures
 from mockserver.core.case_profile import REGION_TITLES, CaseProfile
-from mockserver.narratives import LoadFigures, MotionFigures
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -140,7 +140,6 @@ _DAILY_ACCELERATIONS = (
     ("Bumper car collision", 4.6),
     ("Amusement park ride", 6.0),
 )
-_LOWER_EXTREMITY = ("hip", "knee", "foot_ankle")
 #: Share of a region's frontal-crash loading that each collision type delivers.
 _COLLISION_FACTORS = {
     "rear-end": {"hip": 0.45, "knee": 0.45, "foot_ankle": 0.45},

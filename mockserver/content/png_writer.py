@@ -1,8 +1,9 @@
-"""A report chart (``chartType``, ``title``, ``labels``, ``datasets``, ``ylabel``) as a PNG.
+"""A chart of the content model as a PNG, for the documents to embed.
 
-The documents embed these images: one group of bars per label, one colour per dataset (the
-inspector page's colours), each bar labelled with its value, a y axis from zero (or the lowest
-negative value) to a round number above the largest value, and a legend of the dataset labels.
+One group of bars per label, one colour per dataset, each bar labelled with its value, the
+axis, ticks and bar positions of :mod:`mockserver.content.geometry` (the same as the
+inspector's SVG), and a legend of the dataset labels. Only the text wrapping is this writer's:
+labels are broken by their measured width.
 
 Drawn with Pillow. Text uses DejaVu Sans when Debian's ``fonts-dejavu-core`` is installed
 (``scripts/install-system-deps.sh``), else Pillow's built-in font, which lacks some characters
@@ -14,24 +15,18 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = [
-    "CHART_COLOURS",
-    "DEJAVU_DIRECTORY",
-    "chart_numbers",
-    "dejavu_font_path",
-    "nice_step",
-    "render_chart_png",
-]
+from mockserver.content.geometry import build_chart
+from mockserver.content.model import Chart
 
-#: Bar colours, one per dataset, in order (the same as the inspector's SVG charts).
-CHART_COLOURS = ("#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#64748b")
+__all__ = ["DEJAVU_DIRECTORY", "dejavu_font_path", "draw_chart_png", "render_chart_png"]
+
 #: Where Debian's fonts-dejavu-core installs DejaVu Sans.
 DEJAVU_DIRECTORY = Path("/usr/share/fonts/truetype/dejavu")
 _DEJAVU_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
@@ -64,32 +59,6 @@ def _text(text: object, unicode_font: bool) -> str:
     return plain if unicode_font else plain.translate(_PLAIN_TEXT)
 
 
-def chart_numbers(values: object) -> list[float | None]:
-    """A dataset's values as floats; anything not a finite number becomes ``None`` (no bar)."""
-    if not isinstance(values, Sequence) or isinstance(values, str):
-        return []
-    return [
-        float(v)
-        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-        else None
-        for v in values
-    ]
-
-
-def nice_step(span: float, ticks: int = 5) -> float:
-    """A round axis step (1, 2, 2.5 or 5 times a power of ten) giving about ``ticks`` ticks."""
-    raw = span / ticks if span > 0 else 1.0
-    magnitude = 10.0 ** math.floor(math.log10(raw))
-    for factor in (1.0, 2.0, 2.5, 5.0):
-        if raw <= factor * magnitude:
-            return factor * magnitude
-    return 10.0 * magnitude
-
-
-def _format(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:g}"
-
-
 def _width(draw: ImageDraw.ImageDraw, text: str, font: _FontType) -> float:
     return draw.textlength(text, font=font)
 
@@ -110,21 +79,15 @@ def _wrapped(draw: ImageDraw.ImageDraw, text: str, font: _FontType, width: float
     return lines or [""]
 
 
-def _datasets(chart: Mapping[str, Any]) -> list[tuple[str, list[float | None]]]:
-    raw = chart.get("datasets")
-    if not isinstance(raw, list):
-        return []
-    return [
-        (str(item.get("label") or f"Series {number + 1}"), chart_numbers(item.get("data")))
-        for number, item in enumerate(raw)
-        if isinstance(item, Mapping)
-    ]
-
-
 def render_chart_png(
     chart: Mapping[str, Any], *, width_px: int = 900, height_px: int = 500
 ) -> bytes:
-    """``chart`` as a grouped bar chart, PNG-encoded. Malformed parts are skipped, never raised."""
+    """``chart`` (an entry of ``data.charts``) as a PNG. Malformed parts are skipped, never raised."""
+    return draw_chart_png(build_chart(chart), width_px=width_px, height_px=height_px)
+
+
+def draw_chart_png(chart: Chart, *, width_px: int = 900, height_px: int = 500) -> bytes:
+    """``chart`` as a grouped bar chart, PNG-encoded, laid out on its own geometry."""
     width_px, height_px = max(200, width_px), max(150, height_px)
     scale = min(width_px / 900, height_px / 500)
     title_size, body_size = max(10, round(24 * scale)), max(8, round(16 * scale))
@@ -134,22 +97,15 @@ def render_chart_png(
     image = Image.new("RGB", (width_px, height_px), "white")
     draw = ImageDraw.Draw(image)
 
-    raw_labels = chart.get("labels")
-    labels = (
-        [_text(label, unicode_font) for label in raw_labels] if isinstance(raw_labels, list) else []
+    draw.text(
+        (width_px / 2, 14 * scale),
+        _text(chart.title, unicode_font),
+        font=title_font,
+        fill=_INK,
+        anchor="mt",
     )
-    series = _datasets(chart)
-    count = max([len(labels), *(len(data) for _, data in series)], default=0)
-    labels += [""] * (count - len(labels))
-    values = [v for _, data in series for v in data if v is not None]
-
-    title = _text(chart.get("title") or chart.get("chartType") or "Chart", unicode_font)
-    draw.text((width_px / 2, 14 * scale), title, font=title_font, fill=_INK, anchor="mt")
     legend_y = 14 * scale + title_size * 1.6
-    entries = [
-        (_text(name, unicode_font), CHART_COLOURS[n % len(CHART_COLOURS)])
-        for n, (name, _) in enumerate(series)
-    ]
+    entries = [(_text(series.label, unicode_font), series.colour) for series in chart.series]
     legend_width = sum(_width(draw, name, body_font) + 40 * scale for name, _ in entries)
     x = (width_px - legend_width) / 2
     for name, colour in entries:
@@ -162,55 +118,45 @@ def render_chart_png(
 
     left, right = 96 * scale, width_px - 24 * scale
     top, bottom = legend_y + 34 * scale, height_px - 58 * scale
-    if not values or count == 0:
+    if not chart.ticks:
         draw.text(
             (width_px / 2, (top + bottom) / 2), "No data", font=body_font, fill=_MUTED, anchor="mm"
         )
         return _png(image)
 
-    low, high = min(0.0, *values), max(0.0, *values)
-    step = nice_step(high - low)
-    low = math.floor(low / step) * step
-    high = max(math.ceil(high * 1.08 / step) * step, low + step)
+    def x_of(fraction: float) -> float:
+        return left + fraction * (right - left)
 
-    def y_of(value: float) -> float:
-        return bottom - (value - low) / (high - low) * (bottom - top)
+    def y_of(fraction: float) -> float:
+        return bottom - fraction * (bottom - top)
 
-    tick = low
-    while tick <= high + step / 2:
-        y = y_of(tick)
+    for tick in chart.ticks:
+        y = y_of(tick.position)
         draw.line((left, y, right, y), fill=_GRID, width=1)
-        draw.text((left - 8 * scale, y), _format(tick), font=small_font, fill=_MUTED, anchor="rm")
-        tick += step
-    _draw_ylabel(
-        image, _text(chart.get("ylabel") or "", unicode_font), body_font, (top + bottom) / 2, scale
-    )
+        draw.text((left - 8 * scale, y), tick.text, font=small_font, fill=_MUTED, anchor="rm")
+    _draw_ylabel(image, _text(chart.ylabel, unicode_font), body_font, (top + bottom) / 2, scale)
 
-    group = (right - left) / count
-    bar = min(80 * scale, group * 0.7 / max(1, len(series)))
-    for position, label in enumerate(labels):
-        centre = left + group * (position + 0.5)
-        first_x = centre - bar * len(series) / 2
-        for number, (_, data) in enumerate(series):
-            value = data[position] if position < len(data) else None
-            if value is None:
-                continue
-            x0 = first_x + number * bar
-            y0, y1 = sorted((y_of(0.0), y_of(value)))
-            colour = CHART_COLOURS[number % len(CHART_COLOURS)]
-            draw.rectangle((x0 + 2, y0, x0 + bar - 2, max(y0 + 1, y1)), fill=colour)
-            below = value < 0  # a negative bar is labelled under its end
-            draw.text(
-                (x0 + bar / 2, y1 + 4 * scale if below else y0 - 4 * scale),
-                _format(value),
-                font=small_font,
-                fill=_INK,
-                anchor="mt" if below else "md",
-            )
-        for line_number, line in enumerate(_wrapped(draw, label, body_font, group - 6)):
+    for bar in chart.bars:
+        x0, x1 = x_of(bar.left), x_of(bar.right)
+        y0, y1 = y_of(max(bar.base, bar.end)), y_of(min(bar.base, bar.end))
+        draw.rectangle((x0 + 2, y0, x1 - 2, max(y0 + 1, y1)), fill=chart.series[bar.series].colour)
+        below = bar.end < bar.base  # a negative bar is labelled under its end
+        draw.text(
+            ((x0 + x1) / 2, y1 + 4 * scale if below else y0 - 4 * scale),
+            bar.text,
+            font=small_font,
+            fill=_INK,
+            anchor="mt" if below else "md",
+        )
+    group = (right - left) / max(1, len(chart.labels))
+    for position, label in enumerate(chart.labels):
+        centre = x_of(chart.group_centre(position))
+        lines = _wrapped(draw, _text(label, unicode_font), body_font, group - 6)
+        for line_number, line in enumerate(lines):
             y = bottom + 8 * scale + line_number * body_size * 1.25
             draw.text((centre, y), line, font=body_font, fill=_INK, anchor="mt")
-    draw.line((left, y_of(0.0), right, y_of(0.0)), fill=_INK, width=max(1, round(scale)))
+    zero = y_of(chart.zero)
+    draw.line((left, zero, right, zero), fill=_INK, width=max(1, round(scale)))
     draw.line((left, top, left, bottom), fill=_INK, width=max(1, round(scale)))
     return _png(image)
 

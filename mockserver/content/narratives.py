@@ -4,7 +4,7 @@ Inferred wording (the reference documents only that each section carries markdow
 an expert accident-reconstruction report in the markdown subset the renderers understand:
 ``###`` headings, ``**bold**``, numbered and bulleted lists, paragraphs with kept line breaks.
 
-The numbers the prose quotes are computed by :mod:`mockserver.structured_report` and handed in
+The numbers the prose quotes are computed by :mod:`mockserver.content.structured_report` and handed in
 as :class:`LoadFigures` and :class:`MotionFigures`, so the narrative and the section's data
 never disagree. Pure: no randomness, no I/O.
 """
