@@ -216,7 +216,7 @@ def waits_for_documented_timeout(run: ClientRun) -> Finding | None:
 @rule(
     "gives_up_within_an_hour",
     title="the client does not poll for ever: it gives up within an hour of virtual time",
-    source=f'{GUIDE}: "Set a maximum timeout of 10-15 minutes"; CONTRACT.md: give up after 10-15 minutes',
+    source=f'{GUIDE}: "Set a maximum timeout of 10-15 minutes"; docs/api-contract.md: give up after 10-15 minutes',
 )
 def gives_up_within_an_hour(run: ClientRun) -> Finding | None:
     if run.stopped and run.stopped.kind in ("past_an_hour", "too_long_in_real_time"):
@@ -258,7 +258,7 @@ def polls_at_a_steady_pace(run: ClientRun) -> Finding | None:
 @rule(
     "tolerates_documented_shapes",
     title="the client raises only after a terminal status, not-found or its deadline, never on a tolerated shape",
-    source=f"{REFERENCE} and CONTRACT.md: progress may be null and its fields absent; clients must tolerate extra fields",
+    source=f"{REFERENCE} and docs/api-contract.md: progress may be null and its fields absent; clients must tolerate extra fields",
 )
 def tolerates_documented_shapes(run: ClientRun) -> Finding | None:
     if (
@@ -284,7 +284,7 @@ def tolerates_documented_shapes(run: ClientRun) -> Finding | None:
 @rule(
     "survives_transient_faults",
     title="a transient fault (5xx, 429, dropped connection, slow or garbled answer) does not make the client give up or fail",
-    source=f'{GUIDE}, "Should You Retry?": internal errors are transient, retry; CONTRACT.md: 429 and 500 are in use',
+    source=f'{GUIDE}, "Should You Retry?": internal errors are transient, retry; docs/api-contract.md: 429 and 500 are in use',
     profile="strict",
 )
 def survives_transient_faults(run: ClientRun) -> Finding | None:
@@ -306,7 +306,7 @@ def survives_transient_faults(run: ClientRun) -> Finding | None:
 @rule(
     "honours_retry_after",
     title="after a 429, the next request waits at least Retry-After seconds",
-    source="CONTRACT.md: over the rate limit -> 429; RFC 9110 Retry-After",
+    source="docs/api-contract.md: over the rate limit -> 429; RFC 9110 Retry-After",
     profile="strict",
 )
 def honours_retry_after(run: ClientRun) -> Finding | None:
