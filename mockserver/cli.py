@@ -10,8 +10,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mockserver.process_guard import PortInUse, check_port_free
 from mockserver.scenarios import SCENARIOS
 from mockserver.serving import (
+    DEFAULT_BODY_TIMEOUT_SECONDS,
+    DEFAULT_HEADER_TIMEOUT_SECONDS,
+    DEFAULT_MAX_CONNECTIONS,
     SERVERS,
     THREADS_PER_WORKER,
     ServeOptions,
@@ -45,6 +49,18 @@ def _positive(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text} must be more than 0 for the demo to finish")
     return value
+
+
+def _positive_seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return value
+
+
+def _env_int(name: str) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,6 +98,35 @@ def build_parser() -> argparse.ArgumentParser:
         choices=SERVERS,
         default=environ.get("MOCKSERVER_SERVER", "granian"),
         help="granian (default: production) or werkzeug (one process, for debugging)",
+    )
+    serve.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=_env_int("MOCKSERVER_THREADS"),
+        help="Python threads per worker running the app (default by store: 2 on memory://, "
+        "4 on SQLite and Redis; or MOCKSERVER_THREADS)",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=_positive_int,
+        default=_env_int("MOCKSERVER_HEADER_TIMEOUT") or DEFAULT_HEADER_TIMEOUT_SECONDS,
+        help="seconds a client has to send its request headers, or its next request on a "
+        f"kept-alive connection (default {DEFAULT_HEADER_TIMEOUT_SECONDS}, at most 60; "
+        "or MOCKSERVER_HEADER_TIMEOUT)",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=_positive_seconds,
+        default=float(environ.get("MOCKSERVER_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT_SECONDS)),
+        help="seconds a client has to send a whole request body before a 408 (default "
+        f"{DEFAULT_BODY_TIMEOUT_SECONDS:g}, or MOCKSERVER_BODY_TIMEOUT)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=_env_int("MOCKSERVER_MAX_CONNECTIONS") or DEFAULT_MAX_CONNECTIONS,
+        help="connections each worker holds open at once; more wait to be accepted (default "
+        f"{DEFAULT_MAX_CONNECTIONS}, or MOCKSERVER_MAX_CONNECTIONS)",
     )
     serve.add_argument(
         "--time-scale",
@@ -204,12 +249,24 @@ def _serve(arguments: argparse.Namespace) -> int:
     except (SettingsError, UnsharedStore, StoreError) as error:
         print(f"mockserver: {error}", file=sys.stderr)
         return 2
+    if arguments.header_timeout > 60:
+        print("mockserver: --header-timeout is at most 60 seconds", file=sys.stderr)
+        return 2
+    try:
+        check_port_free(arguments.host, arguments.port)
+    except PortInUse as error:
+        print(f"mockserver: {error}", file=sys.stderr)
+        return 1
+    store_kind = app.extensions[EXTENSION_KEY].store.kind
+    os.environ["MOCKSERVER_BODY_TIMEOUT"] = str(arguments.body_timeout)
     options = ServeOptions(
         host=arguments.host,
         port=arguments.port,
         workers=arguments.workers,
         server=arguments.server,
-        threads=THREADS_PER_WORKER.get(app.extensions[EXTENSION_KEY].store.kind, 4),
+        threads=arguments.threads or THREADS_PER_WORKER.get(store_kind, 4),
+        header_timeout=arguments.header_timeout,
+        max_connections=arguments.max_connections,
     )
     app.extensions[EXTENSION_KEY].store.close()  # workers open their own connections
 

@@ -37,6 +37,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 
 from mockserver import messages
+from mockserver.asgi_front import DEFERRED_DELAY_KEY
 from mockserver.faults import (
     FAULT_KINDS,
     ROUTES,
@@ -283,7 +284,11 @@ def _inject_before_the_api() -> Response | None:
         return None
     g.fault = fault
     if fault.latency_ms:
-        injector.sleep(fault.latency_ms / 1000)
+        deferred = request.environ.get(DEFERRED_DELAY_KEY)
+        if deferred is not None:  # served: the front waits on its event loop, not a thread
+            deferred.append(fault.latency_ms / 1000)
+        else:
+            injector.sleep(fault.latency_ms / 1000)
     status = fault.status
     if status is None:
         return None
