@@ -10,7 +10,10 @@ holds no thread while a body trickles in:
   then a 408) and in size (:attr:`FrontLimits.max_body_bytes`: a 413 as soon as a declared
   ``Content-Length`` or the chunks received so far pass it, before the rest is read);
 - only a request that arrived whole is handed to the Flask app, on a pool of
-  :attr:`FrontLimits.threads` threads;
+  :attr:`FrontLimits.threads` threads; document downloads (``/storage/``, whose first
+  request renders a PDF or DOCX) run on a pool of their own
+  (:attr:`FrontLimits.download_threads`), so parallel downloads never take the threads
+  polls need;
 - a latency fault (``X-Mock-Faults: latency=5000``) waits on the event loop, not in a thread
   (:data:`DEFERRED_DELAY_KEY`): the API answers at once and its answer is sent when the
   latency has passed, so a slow report delays only its own client;
@@ -46,6 +49,8 @@ __all__ = [
 #: sent (the fault injector's latency). Absent outside this front: the app sleeps itself.
 DEFERRED_DELAY_KEY = "mockserver.deferred_delays"
 
+_DOWNLOAD_PREFIX = "/storage/"
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -59,6 +64,7 @@ class FrontLimits:
     max_body_bytes: int = 1024 * 1024
     body_timeout: float = 10.0  # seconds for a whole request body to arrive
     threads: int = 4  # Python threads running the Flask app
+    download_threads: int = 2  # Python threads running document downloads (/storage/)
 
 
 class BodyRefused(Exception):
@@ -160,6 +166,9 @@ class BufferedWsgiFront:
         self.wsgi_app = wsgi_app
         self.limits = limits
         self._pool = ThreadPoolExecutor(max_workers=limits.threads, thread_name_prefix="mock")
+        self._download_pool = ThreadPoolExecutor(
+            max_workers=limits.download_threads, thread_name_prefix="mock-download"
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -180,7 +189,8 @@ class BufferedWsgiFront:
             return  # the client went away before its body arrived
         environ = wsgi_environ(scope, body)
         loop = asyncio.get_running_loop()
-        answer = await loop.run_in_executor(self._pool, _run_wsgi, self.wsgi_app, environ)
+        pool = self._download_pool if scope["path"].startswith(_DOWNLOAD_PREFIX) else self._pool
+        answer = await loop.run_in_executor(pool, _run_wsgi, self.wsgi_app, environ)
         delay = sum(environ[DEFERRED_DELAY_KEY])
         if delay > 0:
             await asyncio.sleep(delay)

@@ -57,7 +57,10 @@ __all__ = [
     "RATE_LIMIT_EXCEEDED",
     "REPORT_NOT_FOUND",
     "REPORT_TYPE_NOT_STRING",
+    "HEADER_NOT_ASCII",
     "REQUEST_BODY_EMPTY",
+    "REQUEST_BODY_LONE_SURROGATE",
+    "REQUEST_BODY_NUMBER_TOO_LARGE",
     "REQUEST_BODY_NOT_JSON",
     "REQUEST_BODY_NOT_OBJECT",
     "REQUEST_BODY_NOT_UTF8",
@@ -93,6 +96,17 @@ REQUEST_BODY_EMPTY = (
     '"type": "technical_report"}'
 )
 REQUEST_BODY_NOT_JSON = "Request body is not valid JSON: {detail}"
+HEADER_NOT_ASCII = (
+    "The {name} header has a byte outside ASCII: scenario names and fault rules are ASCII; "
+    "see GET /_mock/scenarios and the README's fault rules"
+)
+REQUEST_BODY_LONE_SURROGATE = (
+    "Request body has a lone surrogate ({escape}) in a JSON string: a \\ud800-\\udfff escape "
+    "must be one half of a pair; send the character itself in UTF-8 instead"
+)
+REQUEST_BODY_NUMBER_TOO_LARGE = (
+    "Request body has a number too large for this API ({text}): use a number below 1e308"
+)
 REQUEST_BODY_NOT_UTF8 = "Request body must be UTF-8 encoded JSON"
 REQUEST_BODY_NOT_OBJECT = "Request body must be a JSON object, got {kind}"
 REQUEST_BODY_TOO_LARGE = "Request body is larger than the limit of {limit} bytes"

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from mockserver.asgi_front import BufferedWsgiFront, FrontLimits
+from mockserver.render_pool import use_render_processes
 from mockserver.process_guard import MAIN_PID_VARIABLE, die_with_parent, raise_open_file_limit
 from mockserver.settings import Settings
 
@@ -147,7 +148,9 @@ def worker_app() -> BufferedWsgiFront:
         max_body_bytes=app.extensions[EXTENSION_KEY].settings.max_body_bytes,
         body_timeout=float(os.environ.get("MOCKSERVER_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT_SECONDS)),
         threads=int(os.environ.get("MOCKSERVER_THREADS", "4")),
+        download_threads=int(os.environ.get("MOCKSERVER_DOWNLOAD_THREADS", "2")),
     )
+    use_render_processes(int(os.environ.get("MOCKSERVER_RENDER_PROCESSES", "1")))
     return BufferedWsgiFront(_with_worker_header(app), limits)
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from mockserver import messages
 from mockserver.faults import rules_to_spec
-from mockserver.service import owner_of_key
+from mockserver.service import RequestRejected, owner_of_key
 from mockserver.web import service
 from mockserver.web.envelope import read_json_body, send_error, send_success
 from mockserver.web.faults import REPORT_FAULTS_HEADER, fault_injector, report_faults_from_header
@@ -53,12 +53,24 @@ def _base_url() -> str:
     return found
 
 
+def _ascii_header(name: str) -> str | None:
+    """A mock-only header's value; a 400 when it holds a byte outside ASCII.
+
+    Servers hand such bytes over as Latin-1 (PEP 3333) or drop them; either way the value
+    is not what the client meant, so it is refused rather than read as absent.
+    """
+    value = request.headers.get(name)
+    if value is not None and not value.isascii():
+        raise RequestRejected(messages.HEADER_NOT_ASCII.format(name=name))
+    return value
+
+
 @reports.post("/reports")
 def create_report() -> Response:
     body = read_json_body()
-    faults = report_faults_from_header(request.headers.get(REPORT_FAULTS_HEADER))
+    faults = report_faults_from_header(_ascii_header(REPORT_FAULTS_HEADER))
     created = service().create(
-        g.owner, body, scenario_name=request.headers.get(SCENARIO_HEADER), base_url=_base_url()
+        g.owner, body, scenario_name=_ascii_header(SCENARIO_HEADER), base_url=_base_url()
     )
     g.journal_report_id = created["id"]
     response = send_success(created)
