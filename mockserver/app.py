@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 from mockserver.rate_limit import RateLimiter
 from mockserver.service import ReportService
@@ -19,6 +19,11 @@ from mockserver.web.inspector import inspector
 from mockserver.web.rate_limit import install_rate_limit
 from mockserver.web.reports import reports
 from mockserver.web.storage import storage
+from mockserver.web.store_outage import (
+    STORE_OUTAGE_ERRORS,
+    install_store_outage_handler,
+    store_outage,
+)
 
 __all__ = ["create_app"]
 
@@ -45,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions[EXTENSION_KEY] = ReportService(settings, store)
 
     register_error_handlers(app)
+    install_store_outage_handler(app)
     app.register_blueprint(reports)
     if settings.rate_limit is not None:  # after the blueprint, so the key check runs first
         install_rate_limit(app, RateLimiter(settings.rate_limit, store))
@@ -60,12 +66,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _journal_request(response: Response) -> Response:
     if not request.path.startswith(_UNJOURNALED_PREFIXES):
-        service().record_request(
-            request.method,
-            request.path,
-            request.query_string.decode("latin-1"),
-            response.status_code,
-            g.get("journal_report_id"),
-            fault=journal_fault_label(),
-        )
+        try:
+            service().record_request(
+                request.method,
+                request.path,
+                request.query_string.decode("latin-1"),
+                response.status_code,
+                g.get("journal_report_id"),
+                fault=journal_fault_label(),
+            )
+        except STORE_OUTAGE_ERRORS as error:  # the answer stands; the outage is logged once
+            store_outage().failed(error, current_app.logger, refused=False)
+        else:
+            store_outage().answered(current_app.logger)
     return response

@@ -64,7 +64,7 @@ SLOW_HEADERS = b"GET /healthz HTTP/1.1\r\nHost: mock\r\nX-Slow: "
 def test_sixteen_stalled_uploads_leave_healthz_and_other_clients_answered(
     start_server: Callable[..., LiveServer],
 ) -> None:
-    server = start_server("--body-timeout", "60")
+    server = start_server(env={"MOCKSERVER_BODY_TIMEOUT": "60"})
     with _held_connections(_port(server), 16, STALLED_UPLOAD):
         assert _healthz(server).status_code == 200
         created = requests.post(
@@ -106,7 +106,7 @@ def test_eleven_hundred_idle_connections_leave_healthz_answered(
 def test_slow_header_senders_leave_healthz_answered(
     start_server: Callable[..., LiveServer],
 ) -> None:
-    server = start_server("--header-timeout", "60")
+    server = start_server(env={"MOCKSERVER_HEADER_TIMEOUT": "60"})
     with _held_connections(_port(server), 64, SLOW_HEADERS) as held:
         for connection in held:
             connection.sendall(b"x")  # one more byte each, as a slowloris does
