@@ -145,7 +145,7 @@ class _Answer:
 
 def _run_wsgi(app: WSGIApplication, environ: dict[str, Any]) -> _Answer:
     answer = _Answer()
-    body: Iterable[bytes] = app(environ, answer.start_response)  # type: ignore[arg-type]
+    body: Iterable[bytes] = app(environ, answer.start_response)
     try:
         for chunk in body:
             if chunk:
@@ -194,7 +194,9 @@ class BufferedWsgiFront:
         delay = sum(environ[DEFERRED_DELAY_KEY])
         if delay > 0:
             await asyncio.sleep(delay)
-        await send({"type": "http.response.start", "status": answer.status, "headers": answer.headers})
+        await send(
+            {"type": "http.response.start", "status": answer.status, "headers": answer.headers}
+        )
         if answer.broken:
             raise ConnectionResetError("connection dropped by an injected fault")
         await send({"type": "http.response.body", "body": b"".join(answer.chunks)})

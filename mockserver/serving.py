@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from mockserver.asgi_front import BufferedWsgiFront, FrontLimits
-from mockserver.render_pool import use_render_processes
 from mockserver.process_guard import MAIN_PID_VARIABLE, die_with_parent, raise_open_file_limit
+from mockserver.render_pool import use_render_processes
 from mockserver.settings import Settings
 
 if TYPE_CHECKING:

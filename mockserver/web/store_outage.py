@@ -33,7 +33,7 @@ OUTAGE_RETRY_AFTER_SECONDS = 1
 _EXTENSION_KEY = "mockserver.store_outage"
 
 
-def _outage_errors() -> tuple[type[BaseException], ...]:
+def _outage_errors() -> tuple[type[Exception], ...]:
     import redis
 
     # OperationalError is SQLite's "database is locked", "unable to open database file",
@@ -46,7 +46,7 @@ def _outage_errors() -> tuple[type[BaseException], ...]:
     )
 
 
-STORE_OUTAGE_ERRORS: tuple[type[BaseException], ...] = _outage_errors()
+STORE_OUTAGE_ERRORS: tuple[type[Exception], ...] = _outage_errors()
 
 
 def is_store_outage(error: BaseException | None) -> bool:

@@ -38,9 +38,7 @@ def _healthz(server: LiveServer) -> requests.Response:
 
 
 @contextlib.contextmanager
-def _held_connections(
-    port: int, count: int, first_bytes: bytes
-) -> Iterator[list[socket.socket]]:
+def _held_connections(port: int, count: int, first_bytes: bytes) -> Iterator[list[socket.socket]]:
     held: list[socket.socket] = []
     try:
         for _ in range(count):
@@ -88,26 +86,32 @@ def test_a_stalled_upload_is_answered_408_in_the_envelope_after_the_body_timeout
     assert body.startswith(b'{"success": false, "error": "The request body did not arrive')
 
 
-def test_eleven_hundred_idle_connections_leave_healthz_answered(
-    start_server: Callable[..., LiveServer],
-) -> None:
+@pytest.fixture
+def eleven_hundred_files() -> Iterator[None]:
+    """Lets this test process hold 1,100 connections (and the server's limit is its own)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard < 1300:
         pytest.skip(f"this process may open only {hard} files")
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1300), hard))
+    yield
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.usefixtures("eleven_hundred_files")
+def test_eleven_hundred_idle_connections_leave_healthz_answered(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server()
-    try:
-        with _held_connections(_port(server), 1100, b""):
-            assert _healthz(server).status_code == 200
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    with _held_connections(_port(server), 1100, b""):
+        assert _healthz(server).status_code == 200
 
 
-def test_slow_header_senders_leave_healthz_answered(
+@pytest.mark.usefixtures("eleven_hundred_files")
+def test_eleven_hundred_slow_header_senders_leave_healthz_answered(
     start_server: Callable[..., LiveServer],
 ) -> None:
     server = start_server(env={"MOCKSERVER_HEADER_TIMEOUT": "60"})
-    with _held_connections(_port(server), 64, SLOW_HEADERS) as held:
+    with _held_connections(_port(server), 1100, SLOW_HEADERS) as held:
         for connection in held:
             connection.sendall(b"x")  # one more byte each, as a slowloris does
         assert _healthz(server).status_code == 200
@@ -221,9 +225,7 @@ def test_a_document_renders_in_a_helper_process_when_asked() -> None:
 
 
 def _serve_once(*options: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*SERVE_COMMAND, *options], capture_output=True, text=True, timeout=30
-    )
+    return subprocess.run([*SERVE_COMMAND, *options], capture_output=True, text=True, timeout=30)
 
 
 def test_a_second_mock_on_a_busy_port_exits_1_with_one_line(
@@ -291,3 +293,68 @@ def test_a_crashed_worker_is_replaced(start_server: Callable[..., LiveServer]) -
         time.sleep(0.2)
     assert replaced and first not in replaced
     assert server.process.poll() is None
+
+
+# --- what the front door answers itself ----------------------------------------------------
+
+
+def _exchange(server: LiveServer, request: bytes) -> tuple[bytes, bytes]:
+    with socket.create_connection(("127.0.0.1", _port(server)), timeout=ANSWER_WITHIN) as sock:
+        sock.sendall(request)
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head, body
+
+
+def test_a_chunked_body_over_the_limit_is_a_413_not_invalid_json(
+    start_server: Callable[..., LiveServer],
+) -> None:
+    server = start_server()
+    chunk = b"100000\r\n" + b" " * 0x100000 + b"\r\n"  # 1 MiB of JSON whitespace per chunk
+    head, body = _exchange(
+        server,
+        b"POST /api/reports HTTP/1.1\r\nHost: mock\r\nX-API-Key: sk-chunked\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + chunk * 2
+        + b"0\r\n\r\n",
+    )
+    assert head.startswith(b"HTTP/1.1 413")
+    assert b"larger than the limit of 1048576 bytes" in body
+
+
+def test_a_chunked_body_within_the_limit_is_read_whole(
+    start_server: Callable[..., LiveServer],
+) -> None:
+    server = start_server()
+    payload = b'{"case_id": "case_chunked", "type": "technical_report"}'
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (payload[:10], payload[10:]))
+    head, body = _exchange(
+        server,
+        b"POST /api/reports HTTP/1.1\r\nHost: mock\r\nX-API-Key: sk-chunked\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + chunks
+        + b"0\r\n\r\n",
+    )
+    assert head.startswith(b"HTTP/1.1 200") and b'"case_id":"case_chunked"' in body
+
+
+@pytest.mark.parametrize("header", [b"X-Mock-Scenario: st\xfcck", b"X-Mock-Faults: latency=5\xe9"])
+def test_a_non_ascii_byte_in_a_mock_header_is_a_400_saying_so(
+    start_server: Callable[..., LiveServer], header: bytes
+) -> None:
+    server = start_server()
+    payload = b'{"case_id": "case_bytes", "type": "technical_report"}'
+    head, body = _exchange(
+        server,
+        b"POST /api/reports HTTP/1.1\r\nHost: mock\r\nX-API-Key: sk-bytes\r\n"
+        b"Content-Type: application/json\r\n" + header + b"\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(payload), payload),
+    )
+    name = header.split(b":")[0]
+    assert head.startswith(b"HTTP/1.1 400"), head
+    assert b"The " + name + b" header has a byte outside ASCII" in body

@@ -140,4 +140,6 @@ def test_a_locked_sqlite_store_is_a_503_with_retry_after_logged_once_and_recover
     finally:
         locker.execute("ROLLBACK")
         locker.close()
-    assert client.get(f"/api/reports/{report_id}", headers=KEY).get_json()["data"]["id"] == report_id
+    assert (
+        client.get(f"/api/reports/{report_id}", headers=KEY).get_json()["data"]["id"] == report_id
+    )
