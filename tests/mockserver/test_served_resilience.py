@@ -358,3 +358,19 @@ def test_a_non_ascii_byte_in_a_mock_header_is_a_400_saying_so(
     name = header.split(b":")[0]
     assert head.startswith(b"HTTP/1.1 400"), head
     assert b"The " + name + b" header has a byte outside ASCII" in body
+
+
+def test_a_drop_fault_breaks_the_connection_mid_answer_not_a_500(
+    start_server: Callable[..., LiveServer],
+) -> None:
+    server = start_server()
+    report = requests.post(
+        f"{server.url}/api/reports",
+        json={"case_id": "case_drop", "type": "technical_report"},
+        headers={**KEY, "X-Mock-Faults": "drop@polls=1"},
+        timeout=ANSWER_WITHIN,
+    ).json()["data"]["id"]
+    with pytest.raises((requests.exceptions.ChunkedEncodingError, requests.ConnectionError)):
+        requests.get(f"{server.url}/api/reports/{report}", headers=KEY, timeout=ANSWER_WITHIN)
+    polled = requests.get(f"{server.url}/api/reports/{report}", headers=KEY, timeout=ANSWER_WITHIN)
+    assert polled.json()["data"]["id"] == report
