@@ -28,10 +28,16 @@ _pool: ProcessPoolExecutor | None = None
 
 
 def use_render_processes(count: int) -> None:
-    """Render in ``count`` helper processes from now on (0: in the calling thread)."""
-    global _processes
+    """Render in ``count`` helper processes from now on (0: in the calling thread).
+
+    A pool of another size is shut down; the next download starts one of the new size.
+    """
+    global _processes, _pool
     with _lock:
         _processes = max(0, count)
+        retired, _pool = _pool, None
+    if retired is not None:
+        retired.shutdown(wait=True, cancel_futures=True)
 
 
 def _render_here(extension: str, report: Mapping[str, Any] | None, report_id: str) -> bytes:
