@@ -7,7 +7,8 @@
   of 1,024 would turn away client 1,025. The soft limit is raised to the hard one.
 - :func:`die_with_parent`: a worker whose main process was killed (``kill -9``) would go on
   serving as an orphan and keep the port; the kernel ends it instead (``PR_SET_PDEATHSIG``),
-  and a worker that finds its parent already gone exits at once.
+  and a worker that finds its parent already gone exits at once. A worker's document
+  renderers (:mod:`mockserver.render_pool`) watch the worker the same way.
 """
 
 from __future__ import annotations
@@ -69,15 +70,21 @@ def raise_open_file_limit() -> tuple[int, int]:
     return soft, hard
 
 
-def die_with_parent() -> None:
-    """Have the kernel kill this worker when its main process dies (Linux; no-op elsewhere)."""
+def die_with_parent(parent_pid: int | None = None) -> None:
+    """Have the kernel kill this process when its parent dies (Linux; no-op elsewhere).
+
+    ``parent_pid`` is the parent expected (default: ``MOCKSERVER_MAIN_PID``, the main
+    process of ``mockserver serve``); if another process is the parent already, the
+    expected one died before the signal was asked for, and this process exits at once.
+    """
     if sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         except (OSError, AttributeError):
             pass
-    main_pid = os.environ.get(MAIN_PID_VARIABLE, "")
-    # The parent may have died before prctl took effect: then nobody would send the signal.
-    if main_pid.isdigit() and os.getppid() != int(main_pid):
+    if parent_pid is None:
+        main_pid = os.environ.get(MAIN_PID_VARIABLE, "")
+        parent_pid = int(main_pid) if main_pid.isdigit() else None
+    if parent_pid is not None and os.getppid() != parent_pid:
         os._exit(1)

@@ -5,8 +5,9 @@ worker that time holds the GIL, so every other request of the worker (polls of o
 clients) waits its turn behind it. :func:`use_render_processes` (called by each served
 worker, ``RENDER_PROCESSES`` > 0) moves rendering to a small pool of processes of its own;
 the request thread then only waits for the bytes, without the GIL. The pool starts with
-the first download (``forkserver``: a clean interpreter, never a fork of a threaded worker)
-and a pool that broke (a helper killed) is replaced at the next download.
+the first download (``spawn``: a clean interpreter, never a fork of a threaded worker, and
+a child of the worker that dies with it: ``PR_SET_PDEATHSIG``); a pool that broke (a helper
+killed) is replaced at the next download.
 
 Without it (the test suite, ``create_app`` in-process) documents render where they are asked.
 """
@@ -14,6 +15,7 @@ Without it (the test suite, ``create_app`` in-process) documents render where th
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -53,10 +55,21 @@ def _current_pool() -> ProcessPoolExecutor | None:
         if _processes == 0:
             return None
         if _pool is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["mockserver.documents"])
-            _pool = ProcessPoolExecutor(max_workers=_processes, mp_context=context)
+            _pool = ProcessPoolExecutor(
+                max_workers=_processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_helper,
+                initargs=(os.getpid(),),
+            )
         return _pool
+
+
+def _start_helper(worker_pid: int) -> None:
+    """In a helper: die with the worker that started it, and import the renderers once."""
+    from mockserver.process_guard import die_with_parent
+
+    die_with_parent(worker_pid)
+    import mockserver.documents  # noqa: F401  (fpdf2 and python-docx, before the first job)
 
 
 def _forget_pool(broken: ProcessPoolExecutor) -> None:
