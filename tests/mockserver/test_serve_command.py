@@ -171,6 +171,8 @@ def test_every_variable_the_service_section_of_the_readme_names_is_read() -> Non
     section = readme.split("## Running it as a service", 1)[1].split("\n## ", 1)[0]
     named = set(re.findall(r"MOCKSERVER_([A-Z_]+)", section))
     read = set(DEFAULTS) | {"HOST", "PORT", "WORKERS", "SERVER"}
+    read |= {"THREADS", "BODY_TIMEOUT", "HEADER_TIMEOUT", "MAX_CONNECTIONS"}  # serve's own
+    read |= {"DOWNLOAD_THREADS", "RENDER_PROCESSES"}  # read by each worker (serving.py)
     assert named and named <= read, sorted(named - read)
 
 
