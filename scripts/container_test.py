@@ -222,6 +222,10 @@ def main() -> int:
         print(timer.summary())
         print(f"container-test FAILED after {time.monotonic() - started:.0f} s: {failure}")
         return 1
+    except KeyboardInterrupt as interrupted:
+        print(timer.summary())
+        print(f"container-test interrupted ({interrupted or 'Ctrl-C'}); cleaned up")
+        return 130
     print(timer.summary())
     print(f"container-test passed in {time.monotonic() - started:.0f} s")
     return 0
