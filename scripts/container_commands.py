@@ -21,6 +21,7 @@ from pathlib import Path
 __all__ = [
     "README_MARKER",
     "ROOT",
+    "SERVICE_SETTINGS",
     "ContainerCommands",
     "ContainerTestError",
     "free_port",

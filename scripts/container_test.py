@@ -5,9 +5,12 @@ test checks that the README shows exactly these): installs podman, runc and debo
 or reuses a local Debian base image, builds the image, runs it with the service settings
 (2 workers, SQLite on a volume, time scale 100), waits on its HEALTHCHECK, drives a report
 through create -> poll -> download (the PDF and the DOCX read back as documents) over a
-published loopback port, stops the container, starts it again on the same volume and finds the
-report still there. The container and its volume are removed however the run ends. Prints how
-long each step took; exit status 0 only if every check passed.
+published loopback port, stops the container, starts it again, then replaces it by a new
+container on the same volume, and each time finds the report still there. It also checks that
+both workers answer and that the image holds this checkout's modules byte for byte. The
+container and its volume are removed however the run ends (SIGTERM and Ctrl-C included); the
+image and the base image stay, as the cache of the next run. Prints how long each step took;
+exit status 0 only if every check passed. Logs of the base and the build: artifacts/container-test/.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import requests
 # Sibling modules: `python scripts/container_test.py` puts scripts/ first on sys.path.
 from container_commands import (
     ROOT,
+    SERVICE_SETTINGS,
     ContainerCommands,
     ContainerTestError,
     free_port,
@@ -45,7 +49,7 @@ __all__ = ["main"]
 
 LOG_DIR = ROOT / "artifacts" / "container-test"
 HEALTHY_WITHIN_SECONDS = 60.0
-WORKERS = 2
+WORKERS = int(SERVICE_SETTINGS["MOCKSERVER_WORKERS"])
 
 
 class StepTimer:
