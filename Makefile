@@ -52,3 +52,10 @@ bench: setup
 .PHONY: clean
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis artifacts
+
+# The image built and run for real with podman (Debian's, runc), from a local Debian base made
+# with debootstrap: create -> poll -> download from outside, restart on the same volume. A few
+# minutes cold (base image and layers are cached); needs root. Run by .ci/run after the tests.
+.PHONY: container-test
+container-test: setup
+	$(PY) scripts/container_test.py

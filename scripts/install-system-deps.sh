@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite and tools need, only the ones that are missing.
 # Idempotent and quick when everything is present; run by `make test` and friends.
+# `--container` adds what `make container-test` needs to build and run the image.
 set -euo pipefail
 
 # package -> why we need it
@@ -14,6 +15,13 @@ PACKAGES=(
   wrk            # `make bench`: HTTP load on loopback for the side-by-side throughput table
   fonts-dejavu-core  # DejaVu Sans: report charts, and PDFs whose text is beyond Latin-1
 )
+if [ "${1:-}" = "--container" ]; then
+  PACKAGES+=(
+    podman       # `make container-test` builds and runs the image (podman 4.3 in bookworm)
+    runc         # the OCI runtime it runs with: crun refuses the cgroup layout of these machines
+    debootstrap  # makes the local Debian base image where no image registry is reachable
+  )
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
