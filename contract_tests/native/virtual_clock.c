@@ -365,6 +365,11 @@ EXPORT unsigned int sleep(unsigned int seconds) {
 
 /* ------------------------------------------------------------------ waits with a timeout */
 
+/* Only the main thread's waits are the program's: Node and V8 run timer loops of their own in
+   background threads (delayed garbage-collection tasks, every few seconds), and those must not
+   move the clock. Other threads' waits stay real; their sleeps are still virtual. */
+static int on_main_thread(void) { return gettid() == getpid(); }
+
 /* The pattern of every wait with a finite timeout: `attempt()` is the real call without
    blocking; when nothing is ready even after the mock settled, the timeout passes in virtual
    time and the wait times out. The clock never moves while a readiness is on its way. */
@@ -380,26 +385,26 @@ EXPORT unsigned int sleep(unsigned int seconds) {
     } while (0)
 
 EXPORT int poll(struct pollfd *fds, nfds_t count, int timeout_ms) {
-    if (!ready() || timeout_ms <= 0) return real_poll(fds, count, timeout_ms);
+    if (!ready() || timeout_ms <= 0 || !on_main_thread()) return real_poll(fds, count, timeout_ms);
     WAIT_OR_ADVANCE(real_poll(fds, count, 0), (int64_t)timeout_ms * 1000000);
 }
 
 EXPORT int ppoll(struct pollfd *fds, nfds_t count, const struct timespec *timeout,
                  const sigset_t *mask) {
     static const struct timespec zero;
-    if (!ready() || !timeout || timespec_ns(timeout) == 0)
+    if (!ready() || !timeout || timespec_ns(timeout) == 0 || !on_main_thread())
         return real_ppoll(fds, count, timeout, mask);
     WAIT_OR_ADVANCE(real_ppoll(fds, count, &zero, mask), timespec_ns(timeout));
 }
 
 EXPORT int epoll_wait(int epoll, struct epoll_event *events, int most, int timeout_ms) {
-    if (!ready() || timeout_ms <= 0) return real_epoll_wait(epoll, events, most, timeout_ms);
+    if (!ready() || timeout_ms <= 0 || !on_main_thread()) return real_epoll_wait(epoll, events, most, timeout_ms);
     WAIT_OR_ADVANCE(real_epoll_wait(epoll, events, most, 0), (int64_t)timeout_ms * 1000000);
 }
 
 EXPORT int epoll_pwait(int epoll, struct epoll_event *events, int most, int timeout_ms,
                        const sigset_t *mask) {
-    if (!ready() || timeout_ms <= 0)
+    if (!ready() || timeout_ms <= 0 || !on_main_thread())
         return real_epoll_pwait(epoll, events, most, timeout_ms, mask);
     WAIT_OR_ADVANCE(real_epoll_pwait(epoll, events, most, 0, mask),
                     (int64_t)timeout_ms * 1000000);
@@ -413,7 +418,7 @@ EXPORT int epoll_pwait2(int epoll, struct epoll_event *events, int most,
         errno = ENOSYS;
         return -1;
     }
-    if (!ready() || !timeout || timespec_ns(timeout) == 0)
+    if (!ready() || !timeout || timespec_ns(timeout) == 0 || !on_main_thread())
         return real_epoll_pwait2(epoll, events, most, timeout, mask);
     WAIT_OR_ADVANCE(real_epoll_pwait2(epoll, events, most, &zero, mask), timespec_ns(timeout));
 }
@@ -441,7 +446,8 @@ static void save_sets(fd_sets *saved, fd_set *r, fd_set *w, fd_set *e) {
 }
 
 EXPORT int select(int count, fd_set *r, fd_set *w, fd_set *e, struct timeval *timeout) {
-    if (!ready() || !timeout || count > FD_SETSIZE || (timeout->tv_sec == 0 && timeout->tv_usec == 0))
+    if (!ready() || !timeout || count > FD_SETSIZE || !on_main_thread() ||
+        (timeout->tv_sec == 0 && timeout->tv_usec == 0))
         return real_select(count, r, w, e, timeout);
     if (timeout->tv_sec < 0 || timeout->tv_usec < 0) {
         errno = EINVAL;
@@ -456,7 +462,8 @@ EXPORT int select(int count, fd_set *r, fd_set *w, fd_set *e, struct timeval *ti
 
 EXPORT int pselect(int count, fd_set *r, fd_set *w, fd_set *e, const struct timespec *timeout,
                    const sigset_t *mask) {
-    if (!ready() || !timeout || count > FD_SETSIZE || timespec_ns(timeout) == 0)
+    if (!ready() || !timeout || count > FD_SETSIZE || !on_main_thread() ||
+        timespec_ns(timeout) == 0)
         return real_pselect(count, r, w, e, timeout, mask);
     if (!valid_timespec(timeout)) {
         errno = EINVAL;
