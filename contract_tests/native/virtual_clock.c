@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -152,7 +153,10 @@ static void read_virtual(int64_t *realtime, int64_t *monotonic) {
     const volatile uint64_t *sequence = (const volatile uint64_t *)&shared[2];
     for (;;) {
         uint64_t before = __atomic_load_n(sequence, __ATOMIC_ACQUIRE);
-        if (before & 1) continue;
+        if (before & 1) {
+            sched_yield(); /* the kit is writing a new time */
+            continue;
+        }
         int64_t r = __atomic_load_n(&shared[0], __ATOMIC_RELAXED);
         int64_t m = __atomic_load_n(&shared[1], __ATOMIC_RELAXED);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);

@@ -91,16 +91,17 @@ def test_a_python_subprocess_sleeps_and_reads_time_on_the_clock(
     clock: CommandClock, authority: RecordingAuthority
 ) -> None:
     script = textwrap.dedent("""
-        import datetime, select, time
+        import asyncio, datetime, select, time
         wall, steady = time.time(), time.monotonic()
         today = datetime.datetime.now(datetime.timezone.utc).timestamp()
         time.sleep(5)
         select.select([], [], [], 2.5)
+        asyncio.run(asyncio.sleep(1.5))
         print(wall, today, time.time() - wall, time.monotonic() - steady)
     """)
     done, _ = run(clock, [sys.executable, "-c", script])
-    assert numbers(done.stdout) == [START_REALTIME, START_REALTIME, 7.5, 7.5]
-    assert authority.advances == [5.0, 2.5]
+    assert numbers(done.stdout) == [START_REALTIME, START_REALTIME, 9.0, 9.0]
+    assert authority.advances == [5.0, 2.5, 1.5]
 
 
 def test_a_wait_on_something_already_ready_does_not_move_the_clock(
