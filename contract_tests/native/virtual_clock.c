@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -374,15 +375,37 @@ EXPORT unsigned int sleep(unsigned int seconds) {
    move the clock. Other threads' waits stay real; their sleeps are still virtual. */
 static int on_main_thread(void) { return gettid() == getpid(); }
 
-/* The pattern of every wait with a finite timeout: `attempt()` is the real call without
-   blocking; when nothing is ready even after the mock settled, the timeout passes in virtual
-   time and the wait times out. The clock never moves while a readiness is on its way. */
+/* 1 while the process has a child that is still running: what it waits for may come from the
+   child (its output, its exit), which computes in real time, not from the mock. */
+static int has_running_child(void) {
+    siginfo_t info;
+    info.si_pid = 0;
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return 0; /* no children */
+    return info.si_pid == 0;
+}
+
+/* How long, in real time, a timed wait waits for a running child before its timeout passes
+   in virtual time: the child's start-up and work (a curl, a python -c) count as no time. */
+#define CHILD_PATIENCE_NS (2 * NS_PER_S)
+#define CHILD_SLICE_NS 1000000
+
+/* The pattern of every wait with a finite timeout: `attempt` is the real call without
+   blocking; when nothing is ready even after the mock settled (and any running child had its
+   chance), the timeout passes in virtual time and the wait times out. The clock never moves
+   while a readiness is on its way. */
 #define WAIT_OR_ADVANCE(attempt, timeout_ns)                                                      \
     do {                                                                                          \
         int outcome_ = (attempt);                                                                 \
         if (outcome_ != 0) return outcome_;                                                       \
         settle();                                                                                 \
         outcome_ = (attempt);                                                                     \
+        for (int64_t waited_ = 0; outcome_ == 0 && waited_ < CHILD_PATIENCE_NS &&                 \
+                                  has_running_child();                                            \
+             waited_ += CHILD_SLICE_NS) {                                                         \
+            struct timespec slice_ = ns_timespec(CHILD_SLICE_NS);                                 \
+            real_nanosleep(&slice_, NULL);                                                        \
+            outcome_ = (attempt);                                                                 \
+        }                                                                                         \
         if (outcome_ != 0) return outcome_;                                                       \
         advance(timeout_ns);                                                                      \
         return 0;                                                                                 \

@@ -261,3 +261,18 @@ def test_the_library_is_built_once_per_source_and_without_a_compiler_says_instal
     monkeypatch.delenv("CC", raising=False)
     with pytest.raises(UsageError, match="install gcc"):
         virtual_clock_library(tmp_path / "elsewhere")
+
+
+def test_a_timed_wait_for_a_running_child_process_does_not_move_the_clock(
+    clock: CommandClock, authority: RecordingAuthority
+) -> None:
+    script = textwrap.dedent("""
+        import subprocess, sys, time
+        start = time.monotonic()
+        child = [sys.executable, "-c", "print(sum(range(3 * 10**6)))"]
+        done = subprocess.run(child, capture_output=True, text=True, timeout=30)
+        print(done.stdout.strip(), time.monotonic() - start)
+    """)
+    done, _ = run(clock, [sys.executable, "-c", script])
+    assert numbers(done.stdout) == [sum(range(3 * 10**6)), 0]
+    assert authority.advances == []
