@@ -276,3 +276,22 @@ def test_a_timed_wait_for_a_running_child_process_does_not_move_the_clock(
     done, _ = run(clock, [sys.executable, "-c", script])
     assert numbers(done.stdout) == [sum(range(3 * 10**6)), 0]
     assert authority.advances == []
+
+
+def test_work_of_a_node_thread_pool_takes_no_virtual_time(
+    clock: CommandClock, authority: RecordingAuthority, tmp_path: Path
+) -> None:
+    data = tmp_path / "data.bin"
+    data.write_bytes(os.urandom(20_000_000))
+    script = textwrap.dedent("""
+        const fs = require("fs"), crypto = require("crypto");
+        const start = Date.now(), took = (what) => () => console.log(what, Date.now() - start);
+        setTimeout(took("timer"), 5000);
+        fs.promises.readFile(process.env.DATA)
+          .then((bytes) => crypto.createHash("sha256").update(bytes).digest("hex"))
+          .then(took("read"));
+        crypto.pbkdf2("secret", "salt", 200000, 32, "sha256", took("pbkdf2"));
+    """)
+    done, _ = run(clock, ["node", "-e", script], DATA=str(data))
+    assert sorted(done.stdout.splitlines()) == ["pbkdf2 0", "read 0", "timer 5000"]
+    assert authority.advances == [5.0]
