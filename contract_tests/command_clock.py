@@ -75,6 +75,8 @@ class CommandClock:
         self.hello_pids: list[int] = []
         self.advances: list[ClockAdvance] = []
         self.waits = 0
+        #: Exceptions the authority raised while serving; the process that asked exits 125.
+        self.failures: list[Exception] = []
         #: Set once the authority refused an advance; every later WAIT/ADVANCE gets STOP.
         self.stopped = threading.Event()
         self._directory: Path | None = None
@@ -219,7 +221,12 @@ class CommandClock:
                         connection.sendall(b"ERROR line too long\n")
                         return
                 line, pending = pending.split(b"\n", 1)
-                reply, pid = self._answer(line.decode("ascii", "replace").split(), pid)
+                try:
+                    reply, pid = self._answer(line.decode("ascii", "replace").split(), pid)
+                except Exception as error:  # the authority failed: end this process, loudly
+                    with self._records_lock:
+                        self.failures.append(error)
+                    reply = f"ERROR the kit's clock failed: {error!r}"[:400]
                 connection.sendall(reply.encode("ascii") + b"\n")
                 if reply.startswith("ERROR"):
                     return

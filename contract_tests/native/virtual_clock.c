@@ -194,8 +194,16 @@ static int virtual_time_of(clockid_t clock, int64_t *ns) {
     }
 }
 
+/* Saturating: `sleep infinity` asks for the largest time_t, which becomes the longest ADVANCE
+   (the kit answers STOP), not an overflow into a negative, instant sleep. */
+static inline int64_t seconds_ns(int64_t seconds, int64_t nanoseconds) {
+    if (seconds >= INT64_MAX / NS_PER_S) return INT64_MAX;
+    if (seconds <= INT64_MIN / NS_PER_S) return INT64_MIN;
+    return seconds * NS_PER_S + nanoseconds;
+}
+
 static inline int64_t timespec_ns(const struct timespec *t) {
-    return (int64_t)t->tv_sec * NS_PER_S + t->tv_nsec;
+    return seconds_ns(t->tv_sec, t->tv_nsec);
 }
 
 static inline struct timespec ns_timespec(int64_t ns) {
@@ -261,7 +269,7 @@ static void connect_locked(void) {
 
 /* Sends one line and returns 1 when the kit answered `expected`; blocks forever on STOP. */
 static void ask(const char *request, const char *expected) {
-    char reply[128];
+    char reply[512];
     pthread_mutex_lock(&connection_lock);
     if (connection < 0 || connection_pid != getpid()) connect_locked();
     write_all(request, strlen(request));
@@ -512,7 +520,7 @@ EXPORT int select(int count, fd_set *r, fd_set *w, fd_set *e, struct timeval *ti
     }
     fd_sets saved;
     save_sets(&saved, r, w, e);
-    int64_t ns = (int64_t)timeout->tv_sec * NS_PER_S + (int64_t)timeout->tv_usec * 1000;
+    int64_t ns = seconds_ns(timeout->tv_sec, (int64_t)timeout->tv_usec * 1000);
     timeout->tv_sec = 0, timeout->tv_usec = 0; /* Linux reports the time left: none */
     WAIT_OR_ADVANCE(select_now(count, r, w, e, &saved, NULL, 0), ns);
 }
@@ -542,7 +550,9 @@ static struct timespec real_deadline(clockid_t clock, const struct timespec *dea
     struct timespec real_now;
     if (!deadline || !virtual_time_of(clock, &virtual_now)) return deadline ? *deadline : ns_timespec(0);
     real_clock_gettime(clock, &real_now);
-    int64_t target = timespec_ns(deadline) - virtual_now + timespec_ns(&real_now);
+    int64_t wait = timespec_ns(deadline) - virtual_now;
+    if (wait > INT64_MAX / 2) return *deadline; /* "forever" stays forever */
+    int64_t target = wait + timespec_ns(&real_now);
     return ns_timespec(target < 0 ? 0 : target);
 }
 

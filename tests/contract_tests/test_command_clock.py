@@ -187,11 +187,17 @@ def test_node_timers_advance_exactly_and_fetch_reaches_loopback(
     assert authority.elapsed == pytest.approx(10.0, abs=1e-9)
 
 
+@pytest.mark.parametrize(
+    ("script", "advances"),
+    [
+        ("sleep 30; echo first; sleep 40; echo second", [30.0]),
+        ("echo first; sleep 1e10; echo second", []),  # in 24-day nanosleeps
+    ],
+)
 def test_a_stop_answer_freezes_the_command_until_it_is_killed(
-    authority: RecordingAuthority, library: Path
+    authority: RecordingAuthority, library: Path, script: str, advances: list[float]
 ) -> None:
     authority.limit = 60.0
-    script = "sleep 30; echo first; sleep 40; echo second"
     with CommandClock(authority, library=library) as clock:
         process = subprocess.Popen(
             ["bash", "-c", script],
@@ -208,7 +214,7 @@ def test_a_stop_answer_freezes_the_command_until_it_is_killed(
             os.killpg(process.pid, signal.SIGKILL)
             output, _ = process.communicate(timeout=10)
     assert output.split() == ["first"]
-    assert authority.advances == [30.0]
+    assert authority.advances == advances
 
 
 def test_a_static_binary_never_says_hello_and_is_seen_not_to_follow(
@@ -295,3 +301,19 @@ def test_work_of_a_node_thread_pool_takes_no_virtual_time(
     done, _ = run(clock, ["node", "-e", script], DATA=str(data))
     assert sorted(done.stdout.splitlines()) == ["pbkdf2 0", "read 0", "timer 5000"]
     assert authority.advances == [5.0]
+
+
+def test_an_authority_that_fails_ends_the_command_with_a_message(
+    clock: CommandClock, authority: RecordingAuthority
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("mock unreachable")
+
+    authority.settle_hook = broken
+    environment = {**os.environ, **clock.environment()}
+    failed = subprocess.run(
+        ["sleep", "5"], env=environment, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert failed.returncode == 125
+    assert "mock unreachable" in failed.stderr
+    assert [str(error) for error in clock.failures] == ["mock unreachable"]
