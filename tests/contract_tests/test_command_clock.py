@@ -317,3 +317,21 @@ def test_an_authority_that_fails_ends_the_command_with_a_message(
     assert failed.returncode == 125
     assert "mock unreachable" in failed.stderr
     assert [str(error) for error in clock.failures] == ["mock unreachable"]
+
+
+def test_a_timed_lock_wait_waits_its_length_in_real_time_without_spinning(
+    clock: CommandClock, authority: RecordingAuthority
+) -> None:
+    # Python computes the deadline of Event.wait from the virtual monotonic clock; the kernel
+    # reads the real one. Moved onto the real clock, the wait lasts its length instead of
+    # returning at once (a spin) or never (a hang).
+    script = textwrap.dedent("""
+        import threading, time
+        cpu = time.process_time()
+        print(threading.Event().wait(0.3), time.process_time() - cpu)
+    """)
+    done, real = run(clock, [sys.executable, "-c", script])
+    woke, cpu = done.stdout.split()
+    assert woke == "False" and float(cpu) < 0.2
+    assert real >= 0.3
+    assert authority.advances == []
