@@ -75,6 +75,8 @@ class CommandClock:
         self.hello_pids: list[int] = []
         self.advances: list[ClockAdvance] = []
         self.waits = 0
+        #: ADVANCE requests received, answered or not (an advance may be waiting its turn).
+        self.advances_received = 0
         #: Exceptions the authority raised while serving; the process that asked exits 125.
         self.failures: list[Exception] = []
         #: Set once the authority refused an advance; every later WAIT/ADVANCE gets STOP.
@@ -261,6 +263,8 @@ class CommandClock:
         # The deadline counts from the time the process last saw, not from when its turn
         # comes: concurrent sleeps overlap as they would in real time.
         deadline_ns = self._published_monotonic_ns + requested_ns
+        with self._records_lock:
+            self.advances_received += 1
         with self._authority_lock:
             if self.stopped.is_set():
                 return "STOP"

@@ -136,9 +136,10 @@ def test_sleeps_that_arrive_during_an_advance_overlap_instead_of_adding_up(
     sleepers = [threading.Thread(target=sleep_for, args=(s,)) for s in (5, 3)]
     for sleeper in sleepers:
         sleeper.start()
-    while len(clock.advances) + clock.waits == 0 and not release.is_set():
-        time.sleep(0.05)
-        release.set()
+    deadline = time.monotonic() + 10
+    while clock.advances_received < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)  # both sleeps reached the kit while the first advance is settling
+    release.set()
     for sleeper in sleepers:
         sleeper.join(10)
     assert replies == ["OK", "OK"]
