@@ -62,6 +62,7 @@ class SlowLoopbackServer:
         self.latency = latency
         self.request_times: list[float] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.setblocking(False)
         self._lock = threading.Lock()
         self._busy = False
         self._closing = False
@@ -93,10 +94,16 @@ class SlowLoopbackServer:
             if not waiting:
                 continue
             with self._lock:
-                connection, _ = self._listener.accept()
+                try:  # non-blocking: a connection reset before it is accepted leaves the queue
+                    connection, _ = self._listener.accept()
+                except BlockingIOError:
+                    continue
                 self._busy = True
+            connection.settimeout(10)
             try:
                 self._answer(connection)
+            except OSError:
+                pass  # the client went away; the next one is served
             finally:
                 connection.close()
                 with self._lock:
