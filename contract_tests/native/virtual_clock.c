@@ -423,25 +423,30 @@ static int something_else_is_running(void) { return has_running_child() || has_b
 
 /* How long, in real time, a timed wait waits for a running child or busy thread before its
    timeout passes in virtual time: their work (a curl, a python -c, a file read) counts as no
-   time. */
-#define CHILD_PATIENCE_NS (2 * NS_PER_S)
-#define CHILD_SLICE_NS 1000000
+   time. Checked after 1 ms, then at doubling intervals of at most 50 ms. */
+#define PATIENCE_NS (5 * NS_PER_S)
+#define FIRST_SLICE_NS 1000000
+#define LONGEST_SLICE_NS 50000000
+
+static int64_t next_slice(int64_t slice) {
+    return slice * 2 > LONGEST_SLICE_NS ? LONGEST_SLICE_NS : slice * 2;
+}
 
 /* The pattern of every wait with a finite timeout: `attempt` is the real call without
-   blocking; when nothing is ready even after the mock settled (and any running child had its
-   chance), the timeout passes in virtual time and the wait times out. The clock never moves
-   while a readiness is on its way. */
+   blocking; when nothing is ready even after the mock settled (and any running child or busy
+   thread had its chance), the timeout passes in virtual time and the wait times out. The
+   clock never moves while a readiness is on its way. */
 #define WAIT_OR_ADVANCE(attempt, timeout_ns)                                                      \
     do {                                                                                          \
         int outcome_ = (attempt);                                                                 \
         if (outcome_ != 0) return outcome_;                                                       \
         settle();                                                                                 \
         outcome_ = (attempt);                                                                     \
-        for (int64_t waited_ = 0; outcome_ == 0 && waited_ < CHILD_PATIENCE_NS &&                 \
-                                  something_else_is_running();                                          \
-             waited_ += CHILD_SLICE_NS) {                                                         \
-            struct timespec slice_ = ns_timespec(CHILD_SLICE_NS);                                 \
-            real_nanosleep(&slice_, NULL);                                                        \
+        for (int64_t waited_ = 0, slice_ = FIRST_SLICE_NS;                                        \
+             outcome_ == 0 && waited_ < PATIENCE_NS && something_else_is_running();               \
+             waited_ += slice_, slice_ = next_slice(slice_)) {                                    \
+            struct timespec pause_ = ns_timespec(slice_);                                         \
+            real_nanosleep(&pause_, NULL);                                                        \
             outcome_ = (attempt);                                                                 \
         }                                                                                         \
         if (outcome_ != 0) return outcome_;                                                       \
