@@ -78,7 +78,7 @@ static void *find_real(const char *name) {
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int active;                       /* 1 when the kit gave us a clock */
 static const volatile int64_t *shared;   /* the kit's file, mapped read-only */
-static const char *socket_path;
+static char socket_path[108]; /* copied: the program may change its environment later */
 static pthread_mutex_t connection_lock = PTHREAD_MUTEX_INITIALIZER;
 static int connection = -1;
 static pid_t connection_pid;
@@ -127,10 +127,14 @@ static void initialise(void) {
 
     const char *shared_path = getenv("RMK_CLOCK_SHM");
     if (!shared_path || !*shared_path) return;
-    socket_path = getenv("RMK_CLOCK_SOCKET");
-    if (!socket_path || !*socket_path)
+    const char *socket_variable = getenv("RMK_CLOCK_SOCKET");
+    if (!socket_variable || !*socket_variable)
         fail("reports-mock virtual clock: RMK_CLOCK_SHM is set but RMK_CLOCK_SOCKET is not; "
              "run the command through the contract kit, which sets both\n");
+    if (strlen(socket_variable) >= sizeof socket_path)
+        fail("reports-mock virtual clock: RMK_CLOCK_SOCKET is longer than a Unix socket path "
+             "may be (%zu bytes)\n", sizeof socket_path - 1);
+    strcpy(socket_path, socket_variable);
     int fd = open(shared_path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         fail("reports-mock virtual clock: cannot open %s (%s); the kit that ran this command "
@@ -267,7 +271,8 @@ static void connect_locked(void) {
         fail("reports-mock virtual clock: the kit answered HELLO with '%s'\n", reply);
 }
 
-/* Sends one line and returns 1 when the kit answered `expected`; blocks forever on STOP. */
+/* Sends one line and returns when the kit answered `expected`; blocks forever on STOP and
+   ends the process on anything else. */
 static void ask(const char *request, const char *expected) {
     char reply[512];
     pthread_mutex_lock(&connection_lock);
