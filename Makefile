@@ -9,7 +9,13 @@ ARGS ?=
 PYTEST_ARGS ?=
 
 .PHONY: setup
-setup: $(STAMP) system-deps
+setup: $(STAMP) system-deps native
+
+# The virtual-clock preload library of command clients (also built on first use; see
+# contract_tests/native_build.py), built here so the first check does not wait for gcc.
+.PHONY: native
+native: $(STAMP) system-deps
+	$(PY) -c 'from contract_tests.native_build import virtual_clock_library as build; build()'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
