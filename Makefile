@@ -9,7 +9,12 @@ ARGS ?=
 PYTEST_ARGS ?=
 
 .PHONY: setup
-setup: $(STAMP) system-deps
+setup: $(STAMP) system-deps native
+
+# The kit's native helpers, built ahead into their cache (the kit builds them on first use too).
+.PHONY: native
+native: $(STAMP) system-deps
+	$(PY) -m contract_tests.syscall_clock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -13,6 +13,9 @@ PACKAGES=(
   redis-server   # the Redis store's tests run against a real server the tests start on loopback
   wrk            # `make bench`: HTTP load on loopback for the side-by-side throughput table
   fonts-dejavu-core  # DejaVu Sans: report charts, and PDFs whose text is beyond Latin-1
+  gcc            # compiles the kit's syscall tracer (contract_tests/native/syscall_clock.c)
+  libc6-dev      # its headers (linux/seccomp.h, sys/ptrace.h) come with libc6-dev
+  golang-go      # Go clients: the tests build Go polling clients and run them under the tracer
 )
 
 missing=()
