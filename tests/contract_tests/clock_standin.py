@@ -161,10 +161,12 @@ class LoopbackPoller:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/status"
 
-    def settle(self) -> None:
-        """Answer until nothing is pending: no connection to accept, no request bytes unread."""
+    def settle(self, wait: float = 0.0) -> None:
+        """Answer until nothing is pending: no connection to accept, no request bytes unread.
+
+        Called by the clock when the client is idle, so whatever it sent is already here."""
         while True:
-            events = self._selector.select(timeout=0.002)
+            events = self._selector.select(timeout=wait)
             if not events:
                 return
             for key, _ in events:
@@ -208,7 +210,7 @@ class LoopbackPoller:
 
         def loop() -> None:
             while self._serving:
-                self.settle()
+                self.settle(wait=0.05)
 
         self._thread = threading.Thread(target=loop, daemon=True)
         self._thread.start()
