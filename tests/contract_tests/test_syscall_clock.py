@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -196,3 +198,22 @@ def test_a_timed_wait_ends_early_when_its_event_comes_and_on_time_when_not(
         f"False {7 * S}",  # Event.wait (a futex with a timeout) timed out at exactly 7 s
         f"[] {8_500_000_000}",  # poll with nothing to wait for: its whole 1.5 s
     ]
+
+
+def test_sigterm_to_the_tracer_ends_the_command_with_it(tracer: Path, clock: StandInClock) -> None:
+    process = subprocess.Popen(
+        syscall_clock_argv(["bash", "-c", "cat; echo never"], tracer=tracer),
+        env=dict(os.environ, **clock.environment),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        while clock.waits == 0 and process.poll() is None:  # until the command waits on stdin
+            time.sleep(0.01)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 128 + signal.SIGTERM
+    assert output == ""  # cat was killed, not left to finish
