@@ -28,14 +28,21 @@ from contract_tests.errors import KitError
 
 __all__ = [
     "EXIT_STOPPED",
+    "EXIT_TRACER_FAILED",
     "SyscallClockUnavailable",
     "build_syscall_clock",
     "native_cache_directory",
     "syscall_clock_argv",
+    "tracer_failure",
 ]
 
 EXIT_STOPPED = 125
 """The tracer's exit status when the kit answered ``STOP``: the command was killed."""
+
+EXIT_TRACER_FAILED = 120
+"""The tracer's exit status when it could not do its work; see :func:`tracer_failure`."""
+
+_FAILURE_PREFIX = "syscall_clock: "
 
 _SOURCE_NAME = "syscall_clock.c"
 _COMPILE_FLAGS = ("-O2", "-Wall", "-std=gnu11")
@@ -108,11 +115,26 @@ def syscall_clock_argv(argv: Sequence[str], *, tracer: Path | None = None) -> li
 
     Run it with ``RMK_CLOCK_SOCKET`` and ``RMK_CLOCK_SHM`` in its environment. Its exit status
     is the command's, 128 + the signal if the command was killed, :data:`EXIT_STOPPED` when the
-    kit answered ``STOP``, and 2 when the tracer itself could not run (its stderr says why).
+    kit answered ``STOP``, and :data:`EXIT_TRACER_FAILED` when the tracer itself could not run
+    (check with :func:`tracer_failure`, so a client's own exit status is never taken for it).
     """
     if not argv:
         raise SyscallClockUnavailable("no command to run under the syscall tracer")
     return [str(tracer or build_syscall_clock()), *argv]
+
+
+def tracer_failure(returncode: int, stderr: str) -> SyscallClockUnavailable | None:
+    """The tracer's own failure, if that is what ended the run (not the client's exit status).
+
+    The kit should raise it (exit 2): the client was not judged."""
+    if returncode != EXIT_TRACER_FAILED:
+        return None
+    reasons = [line for line in stderr.splitlines() if line.startswith(_FAILURE_PREFIX)]
+    if not reasons:
+        return None
+    return SyscallClockUnavailable(
+        f"the syscall tracer could not run the client: {reasons[-1][len(_FAILURE_PREFIX) :]}"
+    )
 
 
 if __name__ == "__main__":  # `make setup`: build ahead, print where

@@ -29,7 +29,8 @@
  * futex) advance the clock once, by exactly the time the program waits for.
  *
  * Exit status: the command's (128+signal if killed); 125 when the kit answered STOP (the
- * command is killed, never resumed as if time passed); 2 for a usage or protocol error.
+ * command is killed, never resumed as if time passed); 120 when the tracer itself failed (no
+ * kit, ptrace not allowed, a protocol error), after a line "syscall_clock: ..." on stderr.
  * x86_64 Linux only.
  */
 #define _GNU_SOURCE
@@ -62,7 +63,7 @@
 #error "syscall_clock supports x86_64 Linux only"
 #endif
 
-#define EXIT_USAGE 2
+#define EXIT_TRACER_FAILED 120
 #define EXIT_STOPPED 125
 #define NS 1000000000LL
 
@@ -95,12 +96,12 @@ static unsigned long long nstops;
 
 static void die(const char *what) {
     fprintf(stderr, "syscall_clock: %s\n", what);
-    exit(EXIT_USAGE);
+    exit(EXIT_TRACER_FAILED);
 }
 
 static void die_errno(const char *what) {
     fprintf(stderr, "syscall_clock: %s: %s\n", what, strerror(errno));
-    exit(EXIT_USAGE);
+    exit(EXIT_TRACER_FAILED);
 }
 
 /* ---- the task table ------------------------------------------------------------------ */
@@ -172,8 +173,8 @@ static void kit_expect(const char *request, const char *reply) {
     kit_receive(buf, sizeof buf);
     if (strcmp(buf, reply) != 0) {
         kill_all();
-        fprintf(stderr, "syscall_clock: the kit answered '%s' to %s", buf, request);
-        exit(EXIT_USAGE);
+        fprintf(stderr, "syscall_clock: the kit answered '%s' to %s", buf, request); /* request ends in \n */
+        exit(EXIT_TRACER_FAILED);
     }
 }
 
@@ -605,7 +606,7 @@ static void advance_to_earliest_deadline(void) {
         if (strcmp(reply, "OK") != 0) {
             kill_all();
             fprintf(stderr, "syscall_clock: the kit answered '%s' to ADVANCE\n", reply);
-            exit(EXIT_USAGE);
+            exit(EXIT_TRACER_FAILED);
         }
     }
     int64_t now = virtual_monotonic();
@@ -682,7 +683,7 @@ static int run_tracer(void) {
     }
     kill_all();
     if (getenv("RMK_SYSCALL_CLOCK_STATS")) fprintf(stderr, "syscall_clock: %llu stops\n", nstops);
-    if (root_status == -1) return EXIT_USAGE;
+    if (root_status == -1) return EXIT_TRACER_FAILED;
     if (WIFEXITED(root_status)) return WEXITSTATUS(root_status);
     return 128 + WTERMSIG(root_status);
 }

@@ -21,9 +21,11 @@ import pytest
 
 from contract_tests.syscall_clock import (
     EXIT_STOPPED,
+    EXIT_TRACER_FAILED,
     SyscallClockUnavailable,
     build_syscall_clock,
     syscall_clock_argv,
+    tracer_failure,
 )
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -87,13 +89,17 @@ def test_a_failed_build_says_what_to_install(tmp_path: Path) -> None:
         build_syscall_clock(tmp_path, compiler="/bin/false")
 
 
-def test_without_the_kit_the_tracer_refuses_with_exit_2(tracer: Path) -> None:
+def test_without_the_kit_the_tracer_fails_and_says_why(tracer: Path) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("RMK_CLOCK")}
     completed = subprocess.run(
         [str(tracer), "true"], env=environment, capture_output=True, text=True, check=False
     )
-    assert completed.returncode == 2
-    assert "RMK_CLOCK_SOCKET and RMK_CLOCK_SHM must be set" in completed.stderr
+    assert completed.returncode == EXIT_TRACER_FAILED
+    failure = tracer_failure(completed.returncode, completed.stderr)
+    assert failure is not None
+    assert "RMK_CLOCK_SOCKET and RMK_CLOCK_SHM must be set" in str(failure)
+    # a client that exits 120 itself, without the tracer's word, is not the tracer failing
+    assert tracer_failure(EXIT_TRACER_FAILED, "client: no such report\n") is None
 
 
 def test_a_go_sleep_of_an_hour_is_an_hour_of_virtual_time(
