@@ -223,3 +223,36 @@ def test_sigterm_to_the_tracer_ends_the_command_with_it(tracer: Path, clock: Sta
         process.kill()
     assert process.returncode == 128 + signal.SIGTERM
     assert output == ""  # cat was killed, not left to finish
+
+
+STATIC_PROGRAM = r"""
+#include <stdio.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+int main(void) {
+    struct timespec start, end;
+    struct timeval wall;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    sleep(3);
+    usleep(500000);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    gettimeofday(&wall, NULL);
+    printf("%lld %ld %ld\n", (end.tv_sec - start.tv_sec) * 1000000000LL + (end.tv_nsec - start.tv_nsec),
+           (long)wall.tv_sec, (long)time(NULL));
+    return 0;
+}
+"""
+
+
+def test_a_static_build_follows_the_virtual_clock(
+    tracer: Path, clock: StandInClock, tmp_path: Path
+) -> None:
+    source = tmp_path / "static.c"
+    source.write_text(STATIC_PROGRAM)
+    program = tmp_path / "static"
+    subprocess.run(["cc", "-static", "-O2", "-o", str(program), str(source)], check=True)
+    completed = run_traced(tracer, clock, [str(program)])
+    assert completed.returncode == 0, completed.stderr
+    seconds = START_REALTIME_NS // S + 3
+    assert completed.stdout.split() == ["3500000000", str(seconds), str(seconds)]
