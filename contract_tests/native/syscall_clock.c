@@ -77,6 +77,7 @@ enum wait_kind {
 struct task {
     pid_t tid;
     int alive;
+    int leader;                /* a process (not a thread started by clone) */
     enum wait_kind kind;
     int64_t deadline;          /* virtual CLOCK_MONOTONIC ns */
     int timed_out;             /* interrupted because its deadline came */
@@ -512,7 +513,8 @@ static void handle_event(pid_t tid, int status) {
         on_seccomp_stop(t);
         return;
     case PTRACE_EVENT_CLONE: case PTRACE_EVENT_FORK: case PTRACE_EVENT_VFORK:
-        if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0) add_task((pid_t)msg);
+        if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0)
+            add_task((pid_t)msg)->leader = event != PTRACE_EVENT_CLONE;
         resume(tid, 0);
         return;
     case PTRACE_EVENT_EXEC:
@@ -573,11 +575,17 @@ static int all_idle(int *ran, int *has_deadline) {
     for (size_t i = 0; i < ntasks; i++) {
         struct task *t = &tasks[i];
         if (!t->alive) continue;
-        if (t->kind == HELD) { *has_deadline = 1; continue; }
         unsigned long long runtime;
         char state = thread_state(t->tid, &runtime);
+        if (t->kind == HELD) {
+            if (state != 't') return 0; /* killed while held: it is exiting, not waiting */
+            *has_deadline = 1;
+            continue;
+        }
         if (runtime != t->last_runtime) { *ran = 1; t->last_runtime = runtime; }
-        if (state == 'X' || state == 'Z') continue;
+        /* A thread that is exiting is not waiting: wait for its exit to be reported. Only a
+           process whose main thread ended before its other threads stays a zombie for long. */
+        if (state == 'X' || state == 'Z') { if (t->leader) continue; return 0; }
         if (state != 'S') return 0;
         if (t->kind == PROBING) return 0;
         if (t->kind == BLOCKED) *has_deadline = 1;
@@ -770,7 +778,7 @@ int main(int argc, char **argv) {
         die_errno("ptrace (is ptrace allowed here? a container may need CAP_SYS_PTRACE or "
                   "kernel.yama.ptrace_scope <= 1)");
     }
-    add_task(child);
+    add_task(child)->leader = 1;
     struct sigaction action = {.sa_handler = on_terminate};
     sigaction(SIGTERM, &action, NULL);
     sigaction(SIGINT, &action, NULL);

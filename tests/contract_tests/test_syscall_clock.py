@@ -112,7 +112,7 @@ def test_a_go_sleep_of_an_hour_is_an_hour_of_virtual_time(
     assert start == START_REALTIME_NS  # time.Now() read the virtual clock, not the vDSO's
     assert end - start == 3600 * S
     assert completed.stdout.strip().endswith(f"slept {3600 * S}")
-    assert sum(clock.advances) == 3600 * S
+    assert sum(clock.advances) == 3600 * S  # and not one of sysmon's sleeps while it exits
     assert clock.hellos  # the tracer said HELLO on its one connection
 
 
@@ -142,22 +142,25 @@ def test_a_go_clients_ten_minute_context_ends_it_at_ten_minutes(
         server.close()
     assert completed.returncode == 1
     assert "context deadline exceeded" in completed.stderr
-    assert len(server.request_times_ns) == 120  # at 0, 5, ..., 595 s
-    assert clock.monotonic_ns - START_MONOTONIC_NS == pytest.approx(600 * S, abs=2_000_000)
+    # at 0, 5, ..., 595 s; the deadline and the end of the 120th sleep are the same instant,
+    # so Go's runtime may let a 121st request start before the context's timer cancels it
+    assert len(server.request_times_ns) in (120, 121)
+    assert server.request_times_ns[119] - server.request_times_ns[0] == 595 * S
+    assert clock.monotonic_ns - START_MONOTONIC_NS == 600 * S
 
 
 def test_stop_from_the_kit_kills_the_command_instead_of_resuming_it(
     tracer: Path, tmp_path: Path, go_binaries: dict[str, Path]
 ) -> None:
-    with served_clock(tmp_path, stop_after_ns=60 * S) as clock:
+    with served_clock(tmp_path, stop_after_ns=62 * S) as clock:
         server = LoopbackPoller(clock, pending_polls=10_000)
         try:
             completed = run_traced(tracer, clock, [str(go_binaries["poller"]), server.url])
         finally:
             server.close()
     assert completed.returncode == EXIT_STOPPED
-    assert len(server.request_times_ns) == 13  # 0..60 s; the sleep past 60 s never returned
-    assert sum(clock.advances) <= 60 * S
+    assert len(server.request_times_ns) == 13  # 0..60 s; the sleep past 62 s never returned
+    assert sum(clock.advances) <= 62 * S
 
 
 def test_libc_programs_and_their_children_follow_too(tracer: Path, clock: StandInClock) -> None:
