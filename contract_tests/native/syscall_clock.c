@@ -755,6 +755,7 @@ static void install_filter(void) {
 
 int main(int argc, char **argv) {
     if (argc < 2) die("usage: syscall_clock COMMAND [ARG...]");
+    signal(SIGCHLD, SIG_DFL); /* an inherited SIG_IGN would reap the command behind our back */
     connect_to_kit();
 
     pid_t child = fork();
