@@ -11,11 +11,12 @@ PYTEST_ARGS ?=
 .PHONY: setup
 setup: $(STAMP) system-deps native
 
-# The virtual-clock preload library of command clients (also built on first use; see
-# contract_tests/native_build.py), built here so the first check does not wait for gcc.
+# The kit's native helpers (the preload library of command clients, the syscall tracer of
+# Go and static clients), built ahead into their cache: the kit builds them on first use too.
 .PHONY: native
 native: $(STAMP) system-deps
 	$(PY) -c 'from contract_tests.native_build import virtual_clock_library as build; build()'
+	$(PY) -m contract_tests.syscall_clock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -14,9 +14,10 @@ PACKAGES=(
   redis-server   # the Redis store's tests run against a real server the tests start on loopback
   wrk            # `make bench`: HTTP load on loopback for the side-by-side throughput table
   fonts-dejavu-core  # DejaVu Sans: report charts, and PDFs whose text is beyond Latin-1
-  gcc            # builds the kit's virtual-clock preload library (contract_tests/native/)
-  libc6-dev      # its headers, and the static libc of the test's never-preloaded binary
+  gcc            # builds the kit's native helpers: the preload library and the syscall tracer
+  libc6-dev      # their headers (linux/seccomp.h, sys/ptrace.h), and the static libc of test binaries
   curl           # the bash+curl command clients of the virtual-clock tests
+  golang-go      # Go clients: the tests build Go polling clients and run them under the tracer
 )
 if [ "${1:-}" = "--container" ]; then
   PACKAGES+=(
