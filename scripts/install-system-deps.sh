@@ -13,6 +13,9 @@ PACKAGES=(
   redis-server   # the Redis store's tests run against a real server the tests start on loopback
   wrk            # `make bench`: HTTP load on loopback for the side-by-side throughput table
   fonts-dejavu-core  # DejaVu Sans: report charts, and PDFs whose text is beyond Latin-1
+  golang-go      # builds the Go polling client of the client corpus (stdlib only, offline)
+  jq             # the corpus's bash polling client reads the JSON envelope with jq
+  curl           # the corpus's bash polling client makes its requests with curl
 )
 
 missing=()
