@@ -4,8 +4,9 @@ Every correct client of ``corpus/`` must pass, under the documented profile and 
 every buggy one must be caught under the rule its bug breaks, and under no unrelated rule
 (``CorpusClient.also`` names the rules the same bug breaks as a consequence). Python clients
 go through ``check_client``, the bash, Node and Go clients through ``check_command`` and the
-command line. Budgets are bounded: the kit's explicit lifecycles always run, plus a few
-generated ones for Python clients and none for commands.
+command line. Budgets are bounded: the kit's explicit lifecycles always run (they hold an
+example of every bug of the corpus), plus a few generated ones for correct Python clients;
+buggy clients and commands get none, which also spares the kit's shrinking.
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ from pathlib import Path
 import pytest
 from corpus import CLIENTS, PASSES, CorpusClient, build_go_clients, httpx_sync_client
 
-from contract_tests import CheckResult, check_client, check_command, render_result
+from contract_tests import RULES, CheckResult, check_client, check_command, render_result
 
 #: Generated examples on top of the kit's explicit lifecycles.
-PYTHON_EXAMPLES = 3
+CORRECT_PYTHON_EXAMPLES = 2
+BUGGY_PYTHON_EXAMPLES = 0
 COMMAND_EXAMPLES = 0
 SEED = 0
 #: The determinism check: one correct client's --strict check, run this many times.
 DETERMINISM_RUNS = 20
-DETERMINISM_EXAMPLES = 2
+DETERMINISM_EXAMPLES = 1
 DETERMINISM_SEED = 20261201
 SAMPLES = str(Path(__file__).parent)
 
@@ -38,7 +40,8 @@ def go_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _check(client: CorpusClient, strict: bool, request: pytest.FixtureRequest) -> CheckResult:
     if client.kind == "python":
-        return check_client(client.function(), examples=PYTHON_EXAMPLES, seed=SEED, strict=strict)
+        examples = CORRECT_PYTHON_EXAMPLES if client.correct else BUGGY_PYTHON_EXAMPLES
+        return check_client(client.function(), examples=examples, seed=SEED, strict=strict)
     go = request.getfixturevalue("go_bin") if "{go_bin}" in client.target else None
     return check_command(client.command(go), examples=COMMAND_EXAMPLES, seed=SEED, strict=strict)
 
@@ -70,11 +73,15 @@ def test_the_corpus_has_a_correct_and_a_buggy_client_of_every_style() -> None:
         variants = [c for c in CLIENTS if c.style == style]
         assert [c.correct for c in variants] == [True, False], style
         buggy = variants[1]
-        assert PASSES not in (buggy.documented, buggy.strict) or buggy.documented != buggy.strict
+        assert buggy.documented != PASSES or buggy.strict != PASSES, f"{style}: caught nowhere"
+        named = {buggy.documented, buggy.strict, *buggy.also} - {PASSES}
+        assert named <= set(RULES), f"{style}: unknown rules {named - set(RULES)}"
     assert len(styles) == 13
 
 
+@pytest.mark.timeout(300)
 def test_a_correct_clients_strict_check_gives_one_verdict_every_time() -> None:
+    """httpx over a real socket: on main a drop could be recorded after the next sleep."""
     verdicts = set()
     for _ in range(DETERMINISM_RUNS):
         result = check_client(
