@@ -13,6 +13,7 @@ raising at once. Caught under ``raises_on_not_found``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import polling2
@@ -67,11 +68,16 @@ def _finished(data: dict[str, Any] | None) -> bool:
     return data is not None and data["status"] in _FINISHED  # BUG: data None polls on
 
 
-def _wait(report_id: str, base_url: str, api_key: str, check_success: Any) -> dict[str, Any]:
+def _wait(
+    report_id: str,
+    base_url: str,
+    api_key: str,
+    check_success: Callable[[dict[str, Any] | None], bool],
+) -> dict[str, Any]:
     with requests.Session() as session:
         session.headers["X-API-Key"] = api_key
         try:
-            data = polling2.poll(
+            data: dict[str, Any] | None = polling2.poll(
                 _fetch,
                 args=(session, f"{base_url}/api/reports/{report_id}"),
                 step=STEP_SECONDS,
