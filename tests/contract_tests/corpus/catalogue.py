@@ -237,7 +237,7 @@ def go_build_environment(work_dir: Path) -> dict[str, str]:
         "GOCACHE": str(cache_home / "reports-mock" / "go-build"),
         "GOPATH": str(work_dir / "gopath"),
         "GOPROXY": "off",
-        "GOFLAGS": "-mod=mod",
+        "GOFLAGS": "-mod=readonly",
         "GOTOOLCHAIN": "local",
         "GOTELEMETRY": "off",
         "CGO_ENABLED": "0",
