@@ -28,7 +28,8 @@ while true; do  # BUG: no deadline
     elif (( code != 200 )); then
       echo "HTTP $code from the Reports API: $(head -c 300 "$body")" >&2
       exit 1
-    elif line=$(jq -er 'if .data == null then "missing"
+    elif line=$(jq -er 'if type != "object" or (has("data") | not) then error("not the envelope")
+                        elif .data == null then "missing"
                         else [.data.status, (.data.progress.message // "")] | @tsv end' \
                   "$body" 2>/dev/null); then
       IFS=$'\t' read -r status message <<<"$line"
