@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -58,7 +59,8 @@ class CorpusClient:
 
     @property
     def id(self) -> str:
-        return f"{self.style}/{self.variant.replace(' ', '-')}"
+        """E.g. ``asyncio.run-requests/correct``: no spaces, for test ids and ``-k``."""
+        return re.sub(r"[^\w.-]+", "-", self.style) + "/" + re.sub(r"[^\w.-]+", "-", self.variant)
 
     def expected(self, strict: bool) -> str:
         return self.strict if strict else self.documented
