@@ -6,8 +6,12 @@ of real time. Python clients run on the kit's frozen virtual clock; the JavaScri
 runs under libfaketime at the kit's default speed-up. Prints a table and writes it, with the
 command that produced it, to ``bench/RESULTS-contract-kit.md``.
 
-    .venv/bin/python bench/contract_kit.py            # all three clients
+    .venv/bin/python bench/contract_kit.py            # all three clients, then the corpus
     .venv/bin/python bench/contract_kit.py --no-js    # the Python clients only
+    .venv/bin/python bench/contract_kit.py --corpus-only   # the corpus table only
+
+The corpus table (``bench/corpus_checks.py``) is the time of a default check of every style of
+the client corpus in ``tests/contract_tests/corpus/``, with the kit's verdict on each.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from corpus_checks import DEFAULT_LIMIT_SECONDS, corpus_table, time_corpus
 
 from clients_under_test import exponential_backoff, fixed_interval
 from contract_tests import CheckResult, ClientStopped, check_client, check_command
@@ -127,9 +133,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--time-scale", type=float, default=DEFAULT_COMMAND_TIME_SCALE)
     parser.add_argument("--no-js", action="store_true", help="skip the JavaScript client")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--no-corpus", action="store_true", help="skip the client corpus table")
+    parser.add_argument("--corpus-only", action="store_true", help="only the client corpus table")
+    parser.add_argument(
+        "--corpus-limit",
+        type=float,
+        default=DEFAULT_LIMIT_SECONDS,
+        help="real seconds after which one corpus check is stopped (its row says so)",
+    )
     arguments = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the loopback server's access log
 
+    if arguments.corpus_only:
+        return _corpus_only(arguments)
     measurements = [
         measure(
             "exponential_backoff (Python)",
@@ -166,8 +182,37 @@ def main(argv: Sequence[str] | None = None) -> int:
             verdict(measurements[0]),
         ]
     )
+    if not arguments.no_corpus:
+        text += "\n\n" + _corpus_section(arguments)
     print(text)
     arguments.output.write_text(text + "\n")
+    return 0
+
+
+def _corpus_section(arguments: argparse.Namespace) -> str:
+    print("Time of a default check per style of the client corpus:")
+    timings = time_corpus(arguments.corpus_limit)
+    return "\n\n".join(
+        [
+            "## Time of a default check per style",
+            "Each correct client of `tests/contract_tests/corpus/`, checked with "
+            "`python -m contract_tests check` and the default budget (documented profile), in "
+            "a subprocess: wall time includes the interpreter's start.",
+            corpus_table(timings),
+        ]
+    )
+
+
+def _corpus_only(arguments: argparse.Namespace) -> int:
+    command = shlex.join([".venv/bin/python", "bench/contract_kit.py", *sys.argv[1:]])
+    text = "\n\n".join(
+        [
+            "# Contract kit benchmark: the client corpus",
+            f"Produced by `{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC ({machine()}).",
+            _corpus_section(arguments),
+        ]
+    )
+    print(text)
     return 0
 
 

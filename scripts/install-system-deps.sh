@@ -16,8 +16,9 @@ PACKAGES=(
   fonts-dejavu-core  # DejaVu Sans: report charts, and PDFs whose text is beyond Latin-1
   gcc            # builds the kit's native helpers: the preload library and the syscall tracer
   libc6-dev      # their headers (linux/seccomp.h, sys/ptrace.h), and the static libc of test binaries
-  curl           # the bash+curl command clients of the virtual-clock tests
+  curl           # the bash+curl command clients (virtual-clock tests, the client corpus)
   golang-go      # Go clients: the tests build Go polling clients and run them under the tracer
+  jq             # the client corpus's bash polling client reads the JSON envelope with jq
 )
 if [ "${1:-}" = "--container" ]; then
   PACKAGES+=(
