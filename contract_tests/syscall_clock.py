@@ -13,25 +13,19 @@ its source (``make setup`` builds it ahead), so an edited source is never run st
 
 from __future__ import annotations
 
-import hashlib
-import os
 import platform
-import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 
-from contract_tests.errors import KitError
+from contract_tests.errors import KitError, UsageError
+from contract_tests.native_build import NATIVE_SOURCES, NativeBuildFailed, build_native
 
 __all__ = [
     "EXIT_STOPPED",
     "EXIT_TRACER_FAILED",
     "SyscallClockUnavailable",
     "build_syscall_clock",
-    "native_cache_directory",
     "syscall_clock_argv",
     "tracer_failure",
 ]
@@ -52,19 +46,6 @@ class SyscallClockUnavailable(KitError):
     """The tracer cannot be built or cannot run here; the message says what to do instead."""
 
 
-def native_cache_directory() -> Path:
-    """Where built native helpers live: ``$RMK_NATIVE_CACHE``, else the user's cache."""
-    explicit = os.environ.get("RMK_NATIVE_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "reports-mock" / "native"
-
-
-def _source() -> bytes:
-    return (resources.files("contract_tests") / "native" / _SOURCE_NAME).read_bytes()
-
-
 def _check_platform() -> None:
     if sys.platform != "linux" or platform.machine() not in ("x86_64", "AMD64"):
         raise SyscallClockUnavailable(
@@ -77,37 +58,16 @@ def _check_platform() -> None:
 def build_syscall_clock(cache_dir: Path | None = None, compiler: str | None = None) -> Path:
     """Return the path of the built tracer, compiling it first if this source is not built."""
     _check_platform()
-    source = _source()
-    digest = hashlib.sha256(source + " ".join(_COMPILE_FLAGS).encode()).hexdigest()[:16]
-    directory = cache_dir or native_cache_directory()
-    target = directory / f"syscall_clock-{digest}"
-    if os.access(target, os.X_OK):
-        return target
-    cc = compiler or os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
-    if not cc:
-        raise SyscallClockUnavailable(
-            "no C compiler to build the syscall tracer: install one (`apt-get install gcc`; "
-            "`make setup` does) or set CC"
+    try:
+        return build_native(
+            NATIVE_SOURCES / _SOURCE_NAME,
+            "syscall_clock-{hash}",
+            _COMPILE_FLAGS,
+            cache_dir=cache_dir,
+            compiler=compiler,
         )
-    directory.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=directory) as scratch:
-        source_path = Path(scratch) / _SOURCE_NAME
-        source_path.write_bytes(source)
-        built = Path(scratch) / "syscall_clock"
-        completed = subprocess.run(
-            [cc, *_COMPILE_FLAGS, "-o", str(built), str(source_path)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if completed.returncode != 0:
-            raise SyscallClockUnavailable(
-                f"building the syscall tracer with {cc} failed:\n{completed.stderr.strip()}\n"
-                "Install the C toolchain and kernel headers (`make setup`), or set CC."
-            )
-        os.replace(built, target)  # atomic: concurrent builds leave one good binary
-    return target
+    except (NativeBuildFailed, UsageError) as error:
+        raise SyscallClockUnavailable(str(error)) from error
 
 
 def syscall_clock_argv(argv: Sequence[str], *, tracer: Path | None = None) -> list[str]:
