@@ -400,7 +400,9 @@ class MockBackend:
             run.ended_at = self.clock.now() - created_epoch
             remove_faketime_shared_memory(process.pid)
         if self._stop_reason is None and process.returncode is None:
-            self._stop_reason = _PAST_AN_HOUR if run.ended_at > _TIME_AFTER_LIMIT else _REAL_TIME_STOP
+            self._stop_reason = (
+                _PAST_AN_HOUR if run.ended_at > _TIME_AFTER_LIMIT else _REAL_TIME_STOP
+            )
         if self._stop_reason is None:
             if process.returncode == 0:
                 try:

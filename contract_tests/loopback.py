@@ -95,7 +95,9 @@ class LoopbackServer:
         self._selector.register(self._wake_reader, selectors.EVENT_READ, None)
         self._work: collections.deque[_Work[Any]] = collections.deque()
         self._closing = False
-        self._thread = threading.Thread(target=self._serve, name="contract-kit-loopback", daemon=True)
+        self._thread = threading.Thread(
+            target=self._serve, name="contract-kit-loopback", daemon=True
+        )
         self._thread.start()
         self.thread_id: int = self._thread.ident or 0
 
@@ -196,7 +198,10 @@ class LoopbackServer:
                 return
             if event is h11.NEED_DATA:
                 if protocol.they_are_waiting_for_100_continue:
-                    self._send(connection, protocol.send(h11.InformationalResponse(status_code=100, headers=[])))
+                    self._send(
+                        connection,
+                        protocol.send(h11.InformationalResponse(status_code=100, headers=[])),
+                    )
                 return
             if isinstance(event, h11.Request):
                 connection.request, connection.body = event, []
@@ -219,9 +224,11 @@ class LoopbackServer:
 
     def _refuse(self, connection: _Connection, error: h11.RemoteProtocolError) -> None:
         """A request that is not HTTP/1.1: 400 when the protocol still allows an answer."""
-        body = b'{"success": false, "error": "malformed HTTP request: ' + str(error).encode(
-            "ascii", "replace"
-        ).replace(b'"', b"'") + b'"}'
+        body = (
+            b'{"success": false, "error": "malformed HTTP request: '
+            + str(error).encode("ascii", "replace").replace(b'"', b"'")
+            + b'"}'
+        )
         with contextlib.suppress(h11.LocalProtocolError):
             protocol = connection.protocol
             headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
@@ -255,7 +262,9 @@ class LoopbackServer:
         method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
         started: list[tuple[str, list[tuple[str, str]]]] = []
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
             started[:] = [(status, headers)]
             return lambda _data: None
 
@@ -291,7 +300,9 @@ class LoopbackServer:
             return False
         return self._send(connection, payload)
 
-    def _environ(self, connection: _Connection, request: h11.Request, body: bytes) -> dict[str, Any]:
+    def _environ(
+        self, connection: _Connection, request: h11.Request, body: bytes
+    ) -> dict[str, Any]:
         target = request.target.decode("latin-1")
         parts = urlsplit(target)
         environ: dict[str, Any] = {
@@ -314,7 +325,10 @@ class LoopbackServer:
             "werkzeug.socket": connection.sock,
         }
         for raw_name, raw_value in request.headers:
-            name, value = raw_name.decode("latin-1").upper().replace("-", "_"), raw_value.decode("latin-1")
+            name, value = (
+                raw_name.decode("latin-1").upper().replace("-", "_"),
+                raw_value.decode("latin-1"),
+            )
             if name == "CONTENT_TYPE":
                 environ["CONTENT_TYPE"] = value
             elif name == "CONTENT_LENGTH":

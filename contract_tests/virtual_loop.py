@@ -63,7 +63,11 @@ class _SettlingSelector(selectors.BaseSelector):
         if ready:
             return ready
         if loop.thread_work:
-            wait = _THREAD_WORK_POLL_SECONDS if timeout is None else min(timeout, _THREAD_WORK_POLL_SECONDS)
+            wait = (
+                _THREAD_WORK_POLL_SECONDS
+                if timeout is None
+                else min(timeout, _THREAD_WORK_POLL_SECONDS)
+            )
             return self._inner.select(wait)
         if timeout is None:
             loop.on_wait_forever()
@@ -85,7 +89,9 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     def time(self) -> float:
         return self.authority.monotonic()
 
-    def run_in_executor(self, executor: Any, func: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+    def run_in_executor(  # type: ignore[override]
+        self, executor: Any, func: Callable[..., Any], *args: Any
+    ) -> asyncio.Future[Any]:
         future = super().run_in_executor(executor, func, *args)
         self.thread_work += 1
 

@@ -132,10 +132,17 @@ class _BuiltinPatch:
         self.object = _CFunction.from_address(id(self.function))
         definition = self.object.m_ml.contents
         self.copy = _MethodDef()
-        ctypes.memmove(ctypes.addressof(self.copy), ctypes.addressof(definition), ctypes.sizeof(_MethodDef))
+        ctypes.memmove(
+            ctypes.addressof(self.copy), ctypes.addressof(definition), ctypes.sizeof(_MethodDef)
+        )
         self.real = _new_cfunction(ctypes.addressof(self.copy), time, "time")
         self.replacement = make(self.real)
-        self.saved = (definition.ml_meth, definition.ml_flags, self.object.m_self, self.object.vectorcall)
+        self.saved = (
+            definition.ml_meth,
+            definition.ml_flags,
+            self.object.m_self,
+            self.object.vectorcall,
+        )
 
     def apply(self) -> None:
         definition = self.object.m_ml.contents
@@ -153,7 +160,9 @@ class _BuiltinPatch:
         self.object.vectorcall = vectorcall
 
 
-def _clock(virtual: Callable[[VirtualTimeHooks], object]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _clock(
+    virtual: Callable[[VirtualTimeHooks], object],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def make(real: Callable[..., Any]) -> Callable[..., Any]:
         def read() -> object:
             hooks = _active_hooks()
@@ -195,7 +204,9 @@ _BUILTIN_PATCHES = [
     _BuiltinPatch("monotonic", _clock(_monotonic)),
     _BuiltinPatch("monotonic_ns", _clock(lambda hooks: _nanoseconds(hooks.authority.monotonic()))),
     _BuiltinPatch("perf_counter", _clock(_monotonic)),
-    _BuiltinPatch("perf_counter_ns", _clock(lambda hooks: _nanoseconds(hooks.authority.monotonic()))),
+    _BuiltinPatch(
+        "perf_counter_ns", _clock(lambda hooks: _nanoseconds(hooks.authority.monotonic()))
+    ),
     _BuiltinPatch("sleep", _make_sleep),
 ]
 
@@ -219,7 +230,7 @@ def _utcnow(cls: type[datetime.datetime]) -> datetime.datetime:
     if hooks is None:
         return _REAL_UTCNOW.__get__(None, cls)()  # type: ignore[no-any-return]
     hooks.on_clock_read()
-    return cls.fromtimestamp(hooks.authority.now(), datetime.timezone.utc).replace(tzinfo=None)
+    return cls.fromtimestamp(hooks.authority.now(), datetime.UTC).replace(tzinfo=None)
 
 
 def _patch_datetime(now: Any, utcnow: Any) -> None:
@@ -289,4 +300,3 @@ def virtual_time(hooks: VirtualTimeHooks) -> Iterator[None]:
             sys.setswitchinterval(switch_interval)
         _hooks = None
         _virtual_threads.clear()
-
