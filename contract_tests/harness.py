@@ -27,8 +27,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from werkzeug.test import Client
-
 from contract_tests.commands import (
     CommandFailed,
     command_argv,
@@ -173,7 +171,6 @@ class MockBackend:
         if time_scale == 0:
             config["START_TIME"] = KIT_START_TIME
         self.app = create_app(config)
-        self._control_client = Client(self.app)  # used only in the server's loop
         self._observer: _Observer | None = None
         self._stop_reason: StopReason | None = None
         self._client_thread: int | None = None
@@ -191,9 +188,41 @@ class MockBackend:
     # --- control (in the server's loop) -------------------------------------------------
 
     def _control_here(self, method: str, path: str, body: Any = None) -> Any:
-        response = self._control_client.open(path, method=method, json=body)
-        payload = response.get_json()
-        if response.status_code != 200:
+        """Call the control API in-process (a bare WSGI call: it runs once per sleep)."""
+        data = b"" if body is None else json.dumps(body).encode()
+        environ = {
+            "REQUEST_METHOD": method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(data)),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(data),
+            "wsgi.errors": io.StringIO(),
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+        status: list[str] = []
+
+        def start_response(line: str, headers: Any, exc_info: Any = None) -> Any:
+            status.append(line)
+            return lambda _data: None
+
+        answer = self.app(environ, start_response)
+        try:
+            payload = json.loads(b"".join(answer))
+        finally:
+            close = getattr(answer, "close", None)
+            if close is not None:
+                close()
+        if not status[0].startswith("200"):
             raise UsageError(f"the mock refused {method} {path}: {payload}")
         return payload["data"]
 

@@ -115,29 +115,43 @@ def _search(
                 property_under_test(value)
             except RuleViolation as violation:
                 _collect(violation, result.violations)
-        if not examples:
-            return
-        test = settings(
-            max_examples=examples,
-            database=None,
-            deadline=None,
-            phases=(Phase.generate, Phase.shrink),
-            report_multiple_bugs=True,
-            suppress_health_check=list(HealthCheck),
-            verbosity=Verbosity.quiet,
-        )(given(strategy)(property_under_test))
-        if seed is not None:
-            test = hypothesis_seed(seed)(test)
-        try:
-            test()
-        except Flaky as error:
-            _collect_flaky(error, result)
-        except BaseException as error:  # a RuleViolation, or a group of them
-            _collect(error, result.violations)
+        # An explicit lifecycle is minimal by construction: every rule it broke is reported
+        # with it, not only the first one raised.
+        for violation in result.seen.values():
+            _collect(violation, result.violations)
+        if examples and result.escaped is None:
+            _generate(strategy, examples, seed, property_under_test, result)
     finally:
         result.wall_seconds += time.perf_counter() - started
     if result.escaped is not None:
         raise result.escaped
+
+
+def _generate(
+    strategy: st.SearchStrategy[Any],
+    examples: int,
+    seed: int | None,
+    property_under_test: Callable[[Any], None],
+    result: CheckResult,
+) -> None:
+    """Let Hypothesis generate ``examples`` values of ``strategy`` and shrink what fails."""
+    test = settings(
+        max_examples=examples,
+        database=None,
+        deadline=None,
+        phases=(Phase.generate, Phase.shrink),
+        report_multiple_bugs=True,
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+    )(given(strategy)(property_under_test))
+    if seed is not None:
+        test = hypothesis_seed(seed)(test)
+    try:
+        test()
+    except Flaky as error:
+        _collect_flaky(error, result)
+    except BaseException as error:  # a RuleViolation, or a group of them
+        _collect(error, result.violations)
 
 
 def _collect_flaky(error: Flaky, result: CheckResult) -> None:

@@ -12,8 +12,9 @@ import time_clients
 
 from contract_tests import UsageError, check_client, harness, render_result
 from contract_tests.errors import VirtualTimeEscaped
-from contract_tests.examples import explicit_lifecycles
+from contract_tests.examples import explicit_fault_lifecycles, explicit_lifecycles
 from contract_tests.harness import MockBackend
+from contract_tests.model import InjectedFault, Lifecycle
 from contract_tests.virtual_time import VirtualTimeHooks, enter_virtual_thread, virtual_time
 
 
@@ -85,9 +86,29 @@ def test_a_drop_on_the_first_poll_is_always_tried_in_strict() -> None:
     assert "poll 1" in violation.received
 
 
-def test_the_same_seed_gives_the_same_strict_verdict_twenty_times() -> None:
+@pytest.mark.parametrize(
+    "fault",
+    [InjectedFault(1, "drop"), InjectedFault(2, "drop"), InjectedFault(1, "429", 60)],
+    ids=["drop-poll-1", "drop-poll-2", "429-60s"],
+)
+def test_a_faulted_run_is_recorded_identically_twenty_times(fault: InjectedFault) -> None:
+    plain = explicit_fault_lifecycles()[0]
+    lifecycle = Lifecycle(plain.path, plain.analysis, plain.timeline, faults=(fault,))
+    backend = MockBackend()
+    try:
+        records = set()
+        for attempt in range(20):
+            run = backend.run_python(time_clients.urllib3_retrying, lifecycle, f"case_{attempt}")
+            requests = [(r.at, r.method, r.status, r.fault, r.retry_after) for r in run.requests]
+            records.add((*requests, run.did_return, run.ended_at))
+        assert len(records) == 1, records
+    finally:
+        backend.close()
+
+
+def test_the_same_seed_gives_the_same_strict_verdict() -> None:
     verdicts = set()
-    for _ in range(20):
+    for _ in range(3):
         result = check_client(time_clients.urllib3_retrying, examples=2, seed=7, strict=True)
         verdicts.add((tuple(result.broken_rules), tuple(v.received for v in result.violations)))
     assert len(verdicts) == 1, verdicts
