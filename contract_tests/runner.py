@@ -117,8 +117,8 @@ def _search(
                 _collect(violation, result.violations)
         # An explicit lifecycle is minimal by construction: every rule it broke is reported
         # with it, not only the first one raised.
-        for violation in result.seen.values():
-            _collect(violation, result.violations)
+        for seen in result.seen.values():
+            _collect(seen, result.violations)
         if examples and result.escaped is None:
             _generate(strategy, examples, seed, property_under_test, result)
     finally:
