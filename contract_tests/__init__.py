@@ -1,8 +1,8 @@
 """A contract-testing kit for clients of the asynchronous Reports API.
 
-Drives a polling client (Python, or any language through a command) through every
-lifecycle and report shape the documented contract allows, on virtual time, and names the
-first rule it breaks. ``contract_tests.strategies`` holds the Hypothesis strategies.
+Drives a polling client (a Python function or coroutine function, or any language through a
+command) through every lifecycle and report shape the documented contract allows, on virtual
+time, and names every rule it breaks, each with its own minimal lifecycle. ``contract_tests.strategies`` holds the Hypothesis strategies.
 """
 
 from __future__ import annotations

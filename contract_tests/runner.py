@@ -1,7 +1,9 @@
 """Drive a client through generated lifecycles with Hypothesis; collect broken rules.
 
-Each broken rule raises its own :class:`RuleViolation` subclass, so Hypothesis shrinks each
-one separately to a minimal lifecycle and reports them together.
+Every rule is checked on every run. Each broken rule raises its own :class:`RuleViolation`
+subclass, so Hypothesis shrinks each one separately to a minimal lifecycle; a rule that was
+only ever broken alongside another gets a focused search of its own, so every broken rule is
+reported with its own minimal lifecycle.
 """
 
 from __future__ import annotations
@@ -261,7 +263,8 @@ def check_client(
     rules: list[str] | None = None,
     strict: bool = False,
 ) -> CheckResult:
-    """Check a Python polling client ``client(report_id, *, base_url, api_key)``.
+    """Check a Python polling client ``client(report_id, *, base_url, api_key)``: a function,
+    or an ``async def`` coroutine function (run on the kit's virtual-time event loop).
 
     ``strict`` adds the resilience profile: transient faults on some polls, and the rules
     ``survives_transient_faults`` and ``honours_retry_after``.
