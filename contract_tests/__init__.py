@@ -8,7 +8,13 @@ time, and names every rule it breaks, each with its own minimal lifecycle. ``con
 from __future__ import annotations
 
 from contract_tests.checks import CONSUMER_RULES, RULES, Rule
-from contract_tests.errors import ClientStopped, KitError, RuleViolation, UsageError
+from contract_tests.errors import (
+    ClientStopped,
+    KitError,
+    RuleViolation,
+    UsageError,
+    VirtualTimeEscaped,
+)
 from contract_tests.model import Lifecycle, Observation
 from contract_tests.reporting import render_result
 from contract_tests.runner import CheckResult, check_client, check_command, check_consumer
@@ -24,6 +30,7 @@ __all__ = [
     "Rule",
     "RuleViolation",
     "UsageError",
+    "VirtualTimeEscaped",
     "check_client",
     "check_command",
     "check_consumer",
