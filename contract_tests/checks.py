@@ -219,7 +219,7 @@ def waits_for_documented_timeout(run: ClientRun) -> Finding | None:
     source=f'{GUIDE}: "Set a maximum timeout of 10-15 minutes"; docs/api-contract.md: give up after 10-15 minutes',
 )
 def gives_up_within_an_hour(run: ClientRun) -> Finding | None:
-    if run.stopped and run.stopped.kind in ("past_an_hour", "too_long_in_real_time"):
+    if run.stopped and run.stopped.kind in ("past_an_hour", "waits_forever"):
         return Finding(
             f"the client {_outcome(run)}",
             f"raise a timeout error within {GIVE_UP_LIMIT_SECONDS:g}s",

@@ -17,13 +17,14 @@ Heavy imports happen inside the fixtures, so merely installing the plugin costs 
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
+from contract_tests.loopback import LoopbackServer
 
 __all__ = ["ContractKit", "LiveMock"]
 
@@ -142,19 +143,15 @@ class LiveMock:
 
 @pytest.fixture(scope="session")
 def reports_mock_server() -> Iterator[LiveMock]:
-    """One live mock for the session, on a frozen clock (advance it with ``advance``)."""
-    from werkzeug.serving import make_server
-
+    """One live mock for the session, on a frozen clock (advance it with ``advance``), behind
+    the kit's loopback server."""
     from mockserver import create_app
 
-    server = make_server("127.0.0.1", 0, create_app({"TIME_SCALE": 0}), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = LoopbackServer(create_app({"TIME_SCALE": 0}), lambda answer: None)
     try:
-        yield LiveMock(f"http://127.0.0.1:{server.server_port}")
+        yield LiveMock(server.base_url)
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
 
 
 @pytest.fixture

@@ -33,11 +33,11 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
-from mockserver.core.fault_rules import FaultSpecError, parse_rules
 from schemathesis.generation.stateful.state_machine import APIStateMachine
 from werkzeug.serving import make_server
 
 import schemas
+from mockserver.core.fault_rules import FaultSpecError, parse_rules
 
 EXAMPLES = int(os.environ.get("REPORTS_MOCK_FUZZ_EXAMPLES", "10"))
 SCENARIOS = int(os.environ.get("REPORTS_MOCK_FUZZ_SCENARIOS", "10"))
