@@ -40,7 +40,6 @@ from clients_under_test import exponential_backoff, fixed_interval
 from contract_tests import CheckResult, ClientStopped, check_client, check_command
 from contract_tests.runner import (
     DEFAULT_COMMAND_EXAMPLES,
-    DEFAULT_COMMAND_TIME_SCALE,
     DEFAULT_EXAMPLES,
 )
 
@@ -170,7 +169,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--examples", type=int, default=DEFAULT_EXAMPLES)
     parser.add_argument("--js-examples", type=int, default=DEFAULT_COMMAND_EXAMPLES)
-    parser.add_argument("--time-scale", type=float, default=DEFAULT_COMMAND_TIME_SCALE)
     parser.add_argument("--no-js", action="store_true", help="skip the JavaScript client")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--no-corpus", action="store_true", help="skip the client corpus table")
@@ -212,11 +210,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         measurements.append(
             measure(
                 "wait_for_report.js (Node)",
-                f"libfaketime x{arguments.time_scale:g}",
+                "preload library (discrete-event)",
                 lambda: check_command(
-                    f"node {JS_CLIENT} {{report_id}}",
-                    examples=arguments.js_examples,
-                    time_scale=arguments.time_scale,
+                    f"node {JS_CLIENT} {{report_id}}", examples=arguments.js_examples
                 ),
             )
         )

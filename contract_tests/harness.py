@@ -27,18 +27,20 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from contract_tests.commands import (
-    CommandFailed,
-    command_argv,
-    communicate_until,
-    faketime_environment,
-    remove_faketime_shared_memory,
+from contract_tests.clock_following import (
+    ClockNotFollowed,
+    RealTimeSleepWatch,
+    WatchedClock,
+    classify_executable,
 )
+from contract_tests.command_clock import CommandClock
+from contract_tests.commands import CommandFailed, command_argv, communicate_until
 from contract_tests.errors import ClientStopped, UsageError, VirtualTimeEscaped
 from contract_tests.kit_clock import KitClock
 from contract_tests.loopback import Answer, LoopbackServer
 from contract_tests.model import GIVE_UP_LIMIT_SECONDS, Lifecycle
 from contract_tests.runs import ClientRun, Request, StopReason
+from contract_tests.syscall_clock import syscall_clock_argv, tracer_failure
 from contract_tests.virtual_loop import VirtualTimeLoop, virtual_loops
 from contract_tests.virtual_time import VirtualTimeHooks, enter_virtual_thread, virtual_time
 
@@ -172,6 +174,7 @@ class MockBackend:
             config["START_TIME"] = KIT_START_TIME
         self.app = create_app(config)
         self._observer: _Observer | None = None
+        self._watch: RealTimeSleepWatch | None = None
         self._stop_reason: StopReason | None = None
         self._client_thread: int | None = None
         self.server = LoopbackServer(self.app, self._on_answer)
@@ -272,6 +275,10 @@ class MockBackend:
         observer = self._observer
         if observer is None or answer.path.startswith("/_mock"):
             return
+        watch = self._watch
+        if watch is not None:  # a command's request: was it sent after a real-time sleep?
+            watch.request_received()
+            watch.response_sent()
         fault = "drop" if answer.dropped else answer.headers.get(FAULT_HEADER.lower())
         retry_after = answer.headers.get("retry-after")
         seconds = float(retry_after) if retry_after and retry_after.isdigit() else None
@@ -395,43 +402,62 @@ class MockBackend:
             )
 
     def run_command(self, command: str, lifecycle: Lifecycle, case_id: str) -> ClientRun:
-        """Run a client command under libfaketime at the mock's time scale."""
-        if self.time_scale <= 0:
+        """Run a client command (any language) on the kit's discrete-event clock.
+
+        A libc program (bash, curl, Node, Python, ...) runs with the preload library of
+        :mod:`contract_tests.command_clock`; a Go or static binary runs under the syscall
+        tracer of :mod:`contract_tests.syscall_clock`. Either way its sleeps and timed waits
+        move the virtual clock by exactly their length, and nothing else does. A client seen
+        sleeping in real time instead gets no verdict: :class:`ClockNotFollowed` (exit 2).
+        """
+        if self.time_scale != 0:
             raise UsageError(
-                "command clients need a running clock: create MockBackend(time_scale=100)"
+                "command clients run on the kit's discrete-event clock: create MockBackend() "
+                "with the default time_scale=0"
             )
         report_id, created_epoch = self.prepare(lifecycle, case_id)
         run = ClientRun(lifecycle=lifecycle, report_id=report_id)
         observer = _Observer(run, created_epoch, self.clock.now)
         self._begin(observer)
         argv = command_argv(command.replace("{report_id}", report_id))
-        environment = {
-            **os.environ,
-            **faketime_environment(self.time_scale),
-            "SW_BASE_URL": self.base_url,
-            "SW_API_KEY": API_KEY,
-        }
-        # Past the hour of virtual time at this speed-up, with room: the observer stops a
-        # client that polls past the hour; this limit is only the safety net.
-        limit = (_TIME_AFTER_LIMIT + 120) / self.time_scale + _COMMAND_GRACE_SECONDS
-        # A session of its own, so that stopping it stops any children too.
-        process = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=environment,
-            text=True,
-            start_new_session=True,
-        )
+        if classify_executable(argv).bypasses_libc:
+            argv = syscall_clock_argv(argv)
+        watch = RealTimeSleepWatch()
+        self._watch = watch
+        clock = CommandClock(WatchedClock(self.clock, watch))
         try:
-            stdout, stderr = communicate_until(process, limit, lambda: self._stop_reason)
+            with clock:
+                environment = {
+                    **os.environ,
+                    **clock.environment(),
+                    "SW_BASE_URL": self.base_url,
+                    "SW_API_KEY": API_KEY,
+                }
+                # A session of its own, so that stopping it stops any children too.
+                process = subprocess.Popen(
+                    argv,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=environment,
+                    text=True,
+                    start_new_session=True,
+                )
+                try:
+                    stdout, stderr = communicate_until(
+                        process,
+                        WALL_CLOCK_LIMIT,
+                        lambda: self._stop_reason,
+                    )
+                finally:
+                    run.ended_at = self.clock.now() - created_epoch
         finally:
-            run.ended_at = self.clock.now() - created_epoch
-            remove_faketime_shared_memory(process.pid)
+            self._watch = None
         if self._stop_reason is None and process.returncode is None:
-            self._stop_reason = (
-                _PAST_AN_HOUR if run.ended_at > _TIME_AFTER_LIMIT else _REAL_TIME_STOP
-            )
+            self._stop_reason = _REAL_TIME_STOP
+        tracer_error = tracer_failure(process.returncode or 0, stderr)
+        if tracer_error is not None:
+            self._end(run)
+            raise tracer_error
         if self._stop_reason is None:
             if process.returncode == 0:
                 try:
@@ -444,6 +470,12 @@ class MockBackend:
                 run.raised = CommandFailed(process.returncode, stderr + stdout)
             gap = run.ended_at - (run.requests[-1].at if run.requests else 0.0)
             run.last_event = "poll" if run.requests and gap < 2.0 else "sleep"
+        try:
+            watch.check(command)
+        except ClockNotFollowed:
+            self._stop_reason = None
+            self._end(run)
+            raise
         self._end(run)
         return run
 

@@ -292,7 +292,7 @@ class LoopbackServer:
             body = b"".join(bytes(chunk) for chunk in iterable)
         except OSError:  # the mock dropped the connection (an injected fault)
             self._on_answer(Answer(method, path, 0, {}, b"", dropped=True))
-            self._close(connection)
+            self._drop_after_status_line(connection, started)
             return False
         finally:
             close = getattr(iterable, "close", None)
@@ -319,6 +319,27 @@ class LoopbackServer:
             return False
         return self._send(connection, payload)
 
+    def _drop_after_status_line(
+        self, connection: _Connection, started: list[tuple[str, list[tuple[str, str]]]]
+    ) -> None:
+        """Close the connection once the status line and headers are out, as the served mock
+        (granian) does: the client sees a response cut short, never a connection closed
+        before any answer, which HTTP libraries (aiohttp, Go's net/http) silently re-send."""
+        if started:
+            status_line, headers = started[0]
+            with contextlib.suppress(h11.LocalProtocolError):
+                head = connection.protocol.send(
+                    h11.Response(
+                        status_code=int(status_line.split()[0]),
+                        headers=headers,
+                        reason=status_line.partition(" ")[2].encode("latin-1"),
+                    )
+                )
+                if head:
+                    with contextlib.suppress(OSError):
+                        connection.sock.sendall(head)
+        self._close(connection)
+
     def _environ(
         self, connection: _Connection, request: h11.Request, body: bytes
     ) -> dict[str, Any]:
@@ -340,8 +361,9 @@ class LoopbackServer:
             "wsgi.multithread": False,
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
-            # What the mock's ``drop`` fault shuts down (as under werkzeug's server).
-            "werkzeug.socket": connection.sock,
+            # No "werkzeug.socket": the mock's ``drop`` fault then cannot shut the connection
+            # before its status line, and the kit cuts the answer after the headers, as the
+            # served mock (granian) does (see _drop_after_status_line).
         }
         for raw_name, raw_value in request.headers:
             name, value = (

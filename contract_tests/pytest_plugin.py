@@ -82,14 +82,12 @@ class ContractKit:
             check_consumer(consumer, examples=self._budget(DEFAULT_EXAMPLES), seed=self.seed)
         )
 
-    def check_command(self, command: str, *, time_scale: float = 100.0) -> Any:
+    def check_command(self, command: str) -> Any:
         """Check a client in any language, run as ``command`` with ``{report_id}``."""
         from contract_tests.runner import DEFAULT_COMMAND_EXAMPLES, check_command
 
         budget = self._budget(DEFAULT_COMMAND_EXAMPLES)
-        return self._verdict(
-            check_command(command, examples=budget, seed=self.seed, time_scale=time_scale)
-        )
+        return self._verdict(check_command(command, examples=budget, seed=self.seed))
 
 
 @pytest.fixture

@@ -37,7 +37,6 @@ __all__ = ["DEFAULT_EXAMPLES", "CheckResult", "check_client", "check_command", "
 
 DEFAULT_EXAMPLES = 100
 DEFAULT_COMMAND_EXAMPLES = 15
-DEFAULT_COMMAND_TIME_SCALE = 100.0
 
 
 @dataclass
@@ -312,19 +311,17 @@ def check_command(
     *,
     examples: int = DEFAULT_COMMAND_EXAMPLES,
     seed: int | None = 0,
-    time_scale: float = DEFAULT_COMMAND_TIME_SCALE,
     rules: list[str] | None = None,
     strict: bool = False,
 ) -> CheckResult:
-    """Check a client in any language: ``command`` with ``{report_id}``, run under libfaketime."""
+    """Check a client in any language: ``command`` with ``{report_id}``, on the kit's
+    discrete-event clock (the preload library, or the syscall tracer for Go and static builds)."""
     _validate_budget(examples, seed)
     if "{report_id}" not in command:
         raise UsageError(
             f"command={command!r} has no {{report_id}}: write e.g. 'node client.js {{report_id}}'"
         )
-    if time_scale <= 0:
-        raise UsageError(f"time_scale={time_scale!r}: pass a speed-up above 0, e.g. 100")
-    backend = MockBackend(time_scale=time_scale)
+    backend = MockBackend()
     try:
         return _run_lifecycles(
             command,
