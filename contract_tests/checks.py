@@ -14,7 +14,12 @@ from typing import Any, Literal
 
 from contract_tests.errors import RuleViolation
 from contract_tests.harness import MIN_POLL_GAP_SECONDS
-from contract_tests.model import GIVE_UP_LIMIT_SECONDS, TERMINAL, TIMEOUT_MARGIN_SECONDS
+from contract_tests.model import (
+    GIVE_UP_LIMIT_SECONDS,
+    TERMINAL,
+    TIMEOUT_MARGIN_SECONDS,
+    Observation,
+)
 from contract_tests.runs import ClientRun
 
 __all__ = ["CONSUMER_RULES", "RULES", "Finding", "Profile", "Rule", "rule"]
@@ -22,6 +27,8 @@ __all__ = ["CONSUMER_RULES", "RULES", "Finding", "Profile", "Rule", "rule"]
 Profile = Literal["documented", "strict"]
 
 MAX_POLL_GAP_SECONDS = 60.0
+#: What a client's timer may overshoot its length by (millisecond timers round up).
+TIMER_ROUNDING_SECONDS = 0.5
 
 GUIDE = "Polling Best Practices"
 REFERENCE = "Get Report reference"
@@ -205,8 +212,8 @@ def waits_for_documented_timeout(run: ClientRun) -> Finding | None:
     if run.raised is None or _seen_terminal(run) or terminal is None or run.lifecycle.not_found:
         return None
     limit = run.lifecycle.documented_timeout - TIMEOUT_MARGIN_SECONDS
-    if terminal.after_seconds > limit or run.last_event == "poll":
-        return None
+    if terminal.after_seconds > limit or _raised_on_a_shape(run):
+        return None  # the shape, not the deadline: tolerates_documented_shapes names it
     return Finding(
         f"the client gave up after {run.ended_at:.0f}s ({type(run.raised).__name__}: {str(run.raised)[:120]}); the report would have been {terminal.status} at +{terminal.after_seconds:g}s",
         f"keep polling a {run.lifecycle.analysis} report for at least {limit:g}s ({run.lifecycle.documented_timeout:g}s documented, {TIMEOUT_MARGIN_SECONDS:g}s margin)",
@@ -247,12 +254,32 @@ def polls_at_a_steady_pace(run: ClientRun) -> Finding | None:
                 f"at least {MIN_POLL_GAP_SECONDS:g}s between polls",
             )
         unfinished = previous.served is not None and previous.served.status not in TERMINAL
-        if unfinished and gap > MAX_POLL_GAP_SECONDS:
+        # A 429's Retry-After may ask for the whole 60 s; timers round up by a millisecond.
+        allowed = max(MAX_POLL_GAP_SECONDS, previous.retry_after or 0.0) + TIMER_ROUNDING_SECONDS
+        if unfinished and gap > allowed:
             return Finding(
                 f"polls at +{previous.at:.1f}s and +{current.at:.1f}s, {gap:.0f}s apart",
                 f"at most {MAX_POLL_GAP_SECONDS:g}s between polls of an unfinished report",
             )
     return None
+
+
+def _odd_shape(observation: Observation) -> bool:
+    """Whether an answer has one of the shapes clients must tolerate: null progress, a
+    missing progress field, or fields beyond the documented ones."""
+    progress = observation.progress
+    if progress is None:
+        return True
+    documented = {"current_step", "steps_completed", "message"}
+    return set(progress) != documented
+
+
+def _raised_on_a_shape(run: ClientRun) -> bool:
+    """Whether the client raised right after a poll that showed a tolerated odd shape."""
+    if run.raised is None or run.last_event != "poll" or not run.polls:
+        return False
+    last = run.polls[-1]
+    return not last.spoiled and last.served is not None and _odd_shape(last.served)
 
 
 @rule(
@@ -270,11 +297,10 @@ def tolerates_documented_shapes(run: ClientRun) -> Finding | None:
         return None
     if run.ended_at >= run.lifecycle.documented_timeout - TIMEOUT_MARGIN_SECONDS:
         return None
-    if run.polls and run.polls[-1].spoiled:
-        return None  # a fault, not a shape: survives_transient_faults (--strict) names it
-    last = run.polls[-1].served if run.polls else None
-    if last is None:
-        return None
+    if not _raised_on_a_shape(run):
+        return None  # a fault or an ordinary answer: another rule names it
+    last = run.polls[-1].served
+    assert last is not None
     return Finding(
         f"right after GET answered {last.describe()}, the client raised {type(run.raised).__name__}: {str(run.raised)[:160]}",
         "keep polling: a non-terminal report may have null progress, missing fields and unknown extra fields",

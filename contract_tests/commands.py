@@ -51,17 +51,28 @@ def _stop_process_group(process: subprocess.Popen[str]) -> None:
 
 
 def communicate_until(
-    process: subprocess.Popen[str], limit: float, stop_reason: Callable[[], StopReason | None]
-) -> tuple[str, str]:
-    """Wait for the process, killing it when the kit says stop or ``limit`` real seconds pass."""
-    deadline = time.monotonic() + limit
+    process: subprocess.Popen[str],
+    idle_limit: float,
+    stop_reason: Callable[[], StopReason | None],
+    last_activity: Callable[[], float],
+) -> tuple[str, str, bool]:
+    """Wait for the process, killing it when the kit says stop, or when ``idle_limit`` real
+    seconds pass with no activity (``last_activity()``, a ``time.monotonic()`` reading of its
+    last request or clock move). The third value says whether it was killed for idling.
+
+    A client that keeps polling is never cut short in real time, however long its hour of
+    virtual time takes; only one that does nothing the kit can see is.
+    """
     result: list[tuple[str, str]] = []
     reader = threading.Thread(target=lambda: result.append(process.communicate()), daemon=True)
     reader.start()
+    idled = False
     while reader.is_alive():
         reader.join(0.02)
-        if stop_reason() is not None or time.monotonic() > deadline:
+        idled = time.monotonic() - last_activity() > idle_limit
+        if stop_reason() is not None or idled:
             _stop_process_group(process)
             reader.join(5)
             break
-    return result[0] if result else ("", "")
+    stdout, stderr = result[0] if result else ("", "")
+    return stdout, stderr, idled

@@ -175,6 +175,8 @@ class MockBackend:
         self.app = create_app(config)
         self._observer: _Observer | None = None
         self._watch: RealTimeSleepWatch | None = None
+        #: ``time.monotonic()`` of the last request answered or clock move (commands' watchdog).
+        self._active_at = time.monotonic()
         self._stop_reason: StopReason | None = None
         self._client_thread: int | None = None
         self.server = LoopbackServer(self.app, self._on_answer)
@@ -275,6 +277,7 @@ class MockBackend:
         observer = self._observer
         if observer is None or answer.path.startswith("/_mock"):
             return
+        self._active_at = time.monotonic()
         watch = self._watch
         if watch is not None:  # a command's request: was it sent after a real-time sleep?
             watch.request_received()
@@ -290,6 +293,7 @@ class MockBackend:
 
     def _gate(self, seconds: float) -> bool:
         """Whether the client may wait ``seconds`` now (the clock's gate, in the loop)."""
+        self._active_at = time.monotonic()
         observer = self._observer
         if observer is None:
             return True
@@ -424,6 +428,7 @@ class MockBackend:
             argv = syscall_clock_argv(argv)
         watch = RealTimeSleepWatch()
         self._watch = watch
+        self._active_at = time.monotonic()
         clock = CommandClock(WatchedClock(self.clock, watch))
         try:
             with clock:
@@ -443,16 +448,17 @@ class MockBackend:
                     start_new_session=True,
                 )
                 try:
-                    stdout, stderr = communicate_until(
+                    stdout, stderr, idled = communicate_until(
                         process,
                         WALL_CLOCK_LIMIT,
                         lambda: self._stop_reason,
+                        lambda: self._active_at,
                     )
                 finally:
                     run.ended_at = self.clock.now() - created_epoch
         finally:
             self._watch = None
-        if self._stop_reason is None and process.returncode is None:
+        if self._stop_reason is None and idled:
             self._stop_reason = _REAL_TIME_STOP
         tracer_error = tracer_failure(process.returncode or 0, stderr)
         if tracer_error is not None:

@@ -183,6 +183,8 @@ CLIENTS: tuple[CorpusClient, ...] = (
         "corpus.event_wait_client:wait_for_report_refetching_when_done",
         documented="stops_after_terminal_status",
         strict="stops_after_terminal_status",
+        # The refetch comes at once, with no wait: two polls 0 s apart are a tight loop too.
+        also=("polls_at_a_steady_pace",),
     ),
     *_pair(
         "asyncio.run + requests",
