@@ -10,7 +10,7 @@ JSON. Pure: no I/O beyond :meth:`DriftReport.write_json`.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ class Drift:
     where: str
     what: str
     evidence: str = ""
+    occurrences: int = 1
 
 
 @dataclass
@@ -71,8 +72,13 @@ class DriftReport:
             self.checks_run.append(check)
 
     def add(self, check: str, where: str, what: str, evidence: str = "") -> None:
-        """Record a drift found by ``check``."""
+        """Record a drift found by ``check``; the same difference seen again (on a later poll)
+        only counts an occurrence of the first, which keeps its evidence."""
         self.ran(check)
+        for index, drift in enumerate(self.drifts):
+            if (drift.check, drift.what) == (check, what):
+                self.drifts[index] = replace(drift, occurrences=drift.occurrences + 1)
+                return
         self.drifts.append(Drift(check, where, what, shorten(evidence)))
 
     def drifted_checks(self) -> list[str]:
@@ -115,7 +121,8 @@ class DriftReport:
             f" from the documented contract, in {', '.join(self.drifted_checks())}"
         )
         for number, drift in enumerate(self.drifts, 1):
-            lines.append(f"{number}. [{drift.check}] {drift.where}")
+            seen = f" (seen {drift.occurrences} times)" if drift.occurrences > 1 else ""
+            lines.append(f"{number}. [{drift.check}] {drift.where}{seen}")
             lines.append(f"   {drift.what}")
             if drift.evidence:
                 lines.append(f"   response: {drift.evidence}")
