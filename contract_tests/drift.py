@@ -10,6 +10,7 @@ JSON. Pure: no I/O beyond :meth:`DriftReport.write_json`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,8 @@ class DriftReport:
     drifts: list[Drift] = field(default_factory=list)
     observed_statuses: list[str] = field(default_factory=list)
     observed_messages: list[str] = field(default_factory=list)
+    #: What happened that is not drift (a transient 503 on a poll, retried).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def drifted(self) -> bool:
@@ -98,7 +101,22 @@ class DriftReport:
             "checks_run": list(self.checks_run),
             "drifted_checks": self.drifted_checks(),
             "drifts": [asdict(drift) for drift in self.drifts],
+            "notes": list(self.notes),
         }
+
+    def scrub(self, clean: Callable[[str], str]) -> None:
+        """Pass every text a server sent (evidence, messages, notes) through ``clean``."""
+        self.drifts = [
+            replace(
+                drift,
+                what=clean(drift.what),
+                where=clean(drift.where),
+                evidence=clean(drift.evidence),
+            )
+            for drift in self.drifts
+        ]
+        self.observed_messages = [clean(message) for message in self.observed_messages]
+        self.notes = [clean(note) for note in self.notes]
 
     def write_json(self, path: Path) -> None:
         """Write :meth:`as_dict` to ``path`` (UTF-8, indented)."""
@@ -112,6 +130,7 @@ class DriftReport:
             + (f", ended {self.final_status}" if self.final_status else ""),
             f"statuses seen: {' -> '.join(self.observed_statuses) or '(none)'}",
             f"checks run: {len(self.checks_run)} ({', '.join(self.checks_run)})",
+            *(f"note: {note}" for note in self.notes),
         ]
         if not self.drifts:
             lines.append("NO DRIFT: every response matched the documented contract.")

@@ -393,3 +393,43 @@ def test_the_command_exits_2_on_usage_errors_and_unreachable_hosts(
     assert status == 2, printed.out + printed.err
     assert message in printed.err
     assert KEY not in printed.out + printed.err
+
+
+# -- what is not drift, and what ends the workflow early -----------------------------------
+
+
+def a_503_on_the_second_poll(app: Any) -> Any:
+    polls: list[str] = []
+
+    def flaky(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        path = environ["PATH_INFO"]
+        if environ["REQUEST_METHOD"] == "GET" and path.startswith("/api/reports/rpt_"):
+            polls.append(path)
+            if len(polls) == 2:
+                body = json.dumps({"success": False, "error": "Service unavailable"}).encode()
+                start_response("503 SERVICE UNAVAILABLE", [("Content-Type", "application/json")])
+                return [body]
+        return list(app(environ, start_response))
+
+    return flaky
+
+
+def test_a_transient_503_on_a_poll_is_a_note_not_drift(
+    serve_on_loopback: Any, running_mock: Any
+) -> None:
+    report = verify(serve_on_loopback(a_503_on_the_second_poll(running_mock())))
+    assert not report.drifted, report.render()
+    assert len(report.notes) == 1 and "HTTP 503" in report.notes[0], report.notes
+    assert "note: GET /api/reports/rpt_" in report.render()
+
+
+def test_a_demo_report_that_fails_is_drift_and_nothing_is_downloaded(
+    serve_on_loopback: Any, running_mock: Any
+) -> None:
+    report = verify(serve_on_loopback(running_mock(SCENARIO="fail_delta_v")))
+    assert report.drifted_checks() == ["completes"], report.render()
+    assert "ended failed ('Delta-V calculation failed: insufficient image quality')" in (
+        report.drifts[0].what
+    )
+    assert report.final_status == "failed"
+    assert "downloads" not in report.checks_run
