@@ -18,7 +18,7 @@ import requests
 from contract_tests.drift import mask_key
 from contract_tests.errors import KitError, UsageError
 
-__all__ = ["Answer", "ProviderHttp", "ProviderUnreachable", "check_base_url"]
+__all__ = ["Answer", "KeyRejected", "ProviderHttp", "ProviderUnreachable", "check_base_url"]
 
 API_KEY_HEADER = "X-API-Key"
 
@@ -26,6 +26,11 @@ API_KEY_HEADER = "X-API-Key"
 class ProviderUnreachable(KitError):
     """Raised when the deployment does not answer (refused, timed out, not HTTP); the message
     names the host and says what to check, never the key."""
+
+
+class KeyRejected(UsageError):
+    """Raised when the deployment answers 401 to the key verification was given: nothing can
+    be verified with it (a usage error, not drift)."""
 
 
 def check_base_url(base_url: str) -> str:
@@ -87,11 +92,12 @@ class ProviderHttp:
         params: dict[str, str] | None = None,
         api_key: str | None = None,
     ) -> Answer:
-        """``method path`` on the API with the key (or ``api_key``, e.g. a wrong one)."""
+        """``method path`` on the API with the key (or ``api_key``, e.g. a wrong one); a
+        :class:`KeyRejected` when the deployment refuses the key itself."""
         key = self._api_key if api_key is None else api_key
         headers = {API_KEY_HEADER: key} if key else {}
         query = "?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else ""
-        return self._send(
+        answer = self._send(
             method,
             self.base_url + path,
             f"{method} {path}{query}",
@@ -99,6 +105,12 @@ class ProviderHttp:
             json_body=json_body,
             params=params,
         )
+        if api_key is None and answer.status == 401:
+            raise KeyRejected(
+                f"{answer.where} on {self.base_url} answered 401 to --api-key "
+                f"{self.masked_key} ({answer.text}). Pass a key this deployment accepts."
+            )
+        return answer
 
     def download(self, url: str, label: str) -> Answer:
         """GET a signed download URL, without the key."""

@@ -433,3 +433,15 @@ def test_a_demo_report_that_fails_is_drift_and_nothing_is_downloaded(
     )
     assert report.final_status == "failed"
     assert "downloads" not in report.checks_run
+
+
+def test_a_key_the_deployment_refuses_is_a_usage_error(
+    serve_on_loopback: Any, running_mock: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base_url = serve_on_loopback(running_mock(API_KEYS="sk-someone-else"))
+    status = cli.main(["verify", "--base-url", base_url, "--api-key", KEY, "--poll-every", "0.1"])
+    printed = capsys.readouterr()
+    assert status == 2, printed.out + printed.err
+    assert "answered 401 to --api-key sk-***" in printed.err
+    assert "Pass a key this deployment accepts." in printed.err
+    assert KEY not in printed.out + printed.err
