@@ -96,7 +96,9 @@ def verify_provider(
     if timeout is not None and not timeout > 0:
         raise UsageError(f"--timeout {timeout}: pass a number of seconds above 0")
     if not poll_interval > 0:
-        raise UsageError(f"poll_interval {poll_interval}: pass a number of seconds above 0")
+        raise UsageError(
+            f"--poll-every {poll_interval}: pass a number of seconds above 0 (5 is documented)"
+        )
     http = ProviderHttp(base_url, api_key)
     report = DriftReport(http.base_url, http.masked_key)
     try:

@@ -24,7 +24,7 @@ __all__ = [
     "record",
 ]
 
-STATUS_RANK = {"pending": 0, "processing": 1, "completed": 2, "failed": 2, "cancelled": 2}
+_STATUS_RANK = {"pending": 0, "processing": 1, "completed": 2, "failed": 2, "cancelled": 2}
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
 _MESSAGES = (
     documented.MESSAGE_STARTING,
@@ -86,7 +86,7 @@ class LifecycleWatcher:
         self.report.ran("status_order")
         if previous is not None:
             before = str(previous.get("status"))
-            if STATUS_RANK.get(status, -1) < STATUS_RANK.get(before, -1) or (
+            if _STATUS_RANK.get(status, -1) < _STATUS_RANK.get(before, -1) or (
                 before in TERMINAL_STATUSES and status != before
             ):
                 record(
