@@ -81,10 +81,17 @@ class ApiGateway:
         file name (download). Latency is waited here, before the API runs.
         """
         report_id = self._report_concerned(scope, route, target)
-        fault = self.faults.choose(route, scope.owner, report_id)
+        fault = self.faults.choose(route, scope, report_id)
         if fault is not None and fault.latency_ms:
             self.sleep(fault.latency_ms / 1000)
         return fault
+
+    @staticmethod
+    def report_id_named(route: Route, target: str | None) -> str | None:
+        """The report id (or case id, for a poll) the path of a request names, if any."""
+        if not target or route not in ("poll", "cancel", "download"):
+            return None
+        return target.rpartition(".")[0] if route == "download" else target
 
     def _report_concerned(
         self, scope: RequestScope, route: Route, target: str | None

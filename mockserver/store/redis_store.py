@@ -131,6 +131,19 @@ class RedisStore:
         )
         return None if body is None else _record_from_fields(body, cancelled_at)
 
+    def report_and_number(
+        self, report_id: str | None, key: str
+    ) -> tuple[ReportRecord | None, float]:
+        if not report_id:
+            return None, self.number(key)
+        with self._redis.pipeline(transaction=False) as pipe:  # one round trip
+            pipe.hmget(self._key("report", report_id), ["body", "cancelled_at"])
+            pipe.get(self._key("number", key))
+            fields, number = cast("tuple[list[str | None], str | None]", pipe.execute())
+        body, cancelled_at = fields
+        record = None if body is None else _record_from_fields(body, cancelled_at)
+        return record, 0.0 if number is None else float(number)
+
     def _records(self, report_ids: list[str]) -> list[ReportRecord]:
         if not report_ids:
             return []
@@ -221,13 +234,15 @@ class RedisStore:
 
     # --- journal --------------------------------------------------------------------------
 
-    def append_request(self, entry: JournalEntry) -> None:
-        with self._redis.pipeline(transaction=True) as pipe:
+    def append_request(self, entry: JournalEntry, *, count: str | None = None) -> None:
+        with self._redis.pipeline(transaction=True) as pipe:  # one round trip
             pipe.rpush(self._key("journal"), entry_to_json(entry))
             if self.journal_size > 0:
                 pipe.ltrim(self._key("journal"), -self.journal_size, -1)
             else:
                 pipe.delete(self._key("journal"))
+            if count is not None:
+                pipe.incrbyfloat(self._key("number", count), 1)
             pipe.execute()
 
     def requests(self, limit: int) -> tuple[list[JournalEntry], int]:

@@ -156,6 +156,22 @@ class SQLiteStore:
         )
         return None if row is None else _record_from_row(row)
 
+    def report_and_number(
+        self, report_id: str | None, key: str
+    ) -> tuple[ReportRecord | None, float]:
+        # One statement: the number, and the report's columns (NULL when there is none).
+        row = (
+            self._connection()
+            .execute(
+                "SELECT (SELECT value FROM shared_numbers WHERE key = ?), r.body, r.cancelled_at"
+                " FROM (SELECT 1) LEFT JOIN reports AS r ON r.id = ?",
+                (key, report_id or ""),
+            )
+            .fetchone()
+        )
+        number = 0.0 if row[0] is None else float(row[0])
+        return (None if row[1] is None else _record_from_row(row[1:])), number
+
     def reports_for_case(self, owner: str, case_id: str) -> list[ReportRecord]:
         rows = (
             self._connection()
@@ -283,12 +299,31 @@ class SQLiteStore:
 
     # --- journal --------------------------------------------------------------------------
 
-    def append_request(self, entry: JournalEntry) -> None:
+    def append_request(self, entry: JournalEntry, *, count: str | None = None) -> None:
+        connection = self._connection()
+        if count is not None:
+            # Both in one write transaction: one turn at the database's write lock.
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                self._append_to_journal(connection, entry)
+                connection.execute(
+                    "INSERT INTO shared_numbers (key, value) VALUES (?, 1)"
+                    " ON CONFLICT (key) DO UPDATE SET value = value + 1",
+                    (count,),
+                )
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+            return
+        self._append_to_journal(connection, entry)
+
+    def _append_to_journal(self, connection: sqlite3.Connection, entry: JournalEntry) -> None:
         if self.journal_size <= 0:
             return
         # One statement, so atomic across processes: the next position goes into slot
         # position % size, replacing the entry that was there (the oldest one).
-        self._connection().execute(
+        connection.execute(
             "INSERT OR REPLACE INTO journal (slot, position, entry)"
             " SELECT (last + 1) % ?, last + 1, ?"
             " FROM (SELECT coalesce(max(position), 0) AS last FROM journal)",

@@ -68,16 +68,17 @@ def api_gateway() -> ApiGateway:
     return backend().gateway
 
 
-def request_scope(serving: Backend | None = None) -> RequestScope:
+def request_scope(serving: Backend | None = None, *, report_id: str | None = None) -> RequestScope:
     """The current request's scope: its caller and one clock reading, made on first use.
 
-    ``serving`` saves looking the backend up again where the caller already has it.
+    ``serving`` saves looking the backend up again where the caller already has it;
+    ``report_id`` (the report the path names) is read with the clock, in one store operation.
     """
     scope: RequestScope | None = g.get("scope")
     if scope is None:
         key = request.headers.get(API_KEY_HEADER, "").strip()
         state = (serving or backend()).state
-        scope = g.scope = state.scope(owner_of_key(key) if key else None)
+        scope = g.scope = state.scope(owner_of_key(key) if key else None, report_id)
     return scope
 
 

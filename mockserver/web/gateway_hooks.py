@@ -59,8 +59,9 @@ def _inject_before_the_api() -> Response | None:
     target = (request.view_args or {}).get(target_argument) if target_argument else None
     serving = backend()
     gateway = serving.gateway
-    scope = request_scope(serving)
-    fault = gateway.fault_for(scope, route, None if target is None else str(target))
+    target = None if target is None else str(target)
+    scope = request_scope(serving, report_id=gateway.report_id_named(route, target))
+    fault = gateway.fault_for(scope, route, target)
     if fault is None:
         return None
     g.fault = fault
