@@ -140,6 +140,17 @@ def measure(name: str, mock: Server, stub: Server, duration: int) -> list[tuple[
         ),
         ("cancel", lambda: wrk(name, "cancel", base, CONNECTIONS, duration, script=cancels)),
         ("download", lambda: wrk(name, "download", pdf_url, CONNECTIONS, duration)),
+        (
+            "poll, again",  # the same poll last: how much the order and the machine moved it
+            lambda: wrk(
+                name,
+                "poll again",
+                f"{base}/api/reports/{reports.processing_id}",
+                CONNECTIONS,
+                duration,
+                headers=headers,
+            ),
+        ),
         ("static", lambda: wrk(f"{name} static", "static", static_url, CONNECTIONS, duration)),
     ]
     return [(route, run()) for route, run in runs]
@@ -150,7 +161,7 @@ def summary(name: str, operations: str, loads: list[tuple[str, Load]]) -> list[s
     ceiling = sum(load.requests_per_second for load in statics) / len(statics)
     p99 = sum(load.p99_ms for load in statics) / len(statics)
     lines = [
-        f"| {name} | static Flask | {ceiling:,.0f} | 100 % | {p99:.1f} | 1.0× | |",
+        f"| {name} | static Flask | {ceiling:,.0f} | 100 % | {p99:.1f} | 1.0x | |",
     ]
     for route, load in loads:
         if route == "static":
@@ -158,7 +169,7 @@ def summary(name: str, operations: str, loads: list[tuple[str, Load]]) -> list[s
         lines.append(
             f"| {name} | {route} | {load.requests_per_second:,.0f} "
             f"| {100 * load.requests_per_second / ceiling:.0f} % | {load.p99_ms:.1f} "
-            f"| {load.p99_ms / p99:.1f}× | {load.errors} |"
+            f"| {load.p99_ms / p99:.1f}x | {load.errors} |"
         )
     lines.append(f"| {name} | store operations per poll | {operations} | | | | |")
     return lines

@@ -9,7 +9,9 @@ its workers after opening the store never shares a connection across processes.
 
 Reports are stored as :mod:`mockserver.store.codec` text, with the columns the queries need
 (owner, case id, creation and cancellation time) beside it; the journal is a ring of
-``journal_size`` slots, each append one statement that overwrites the oldest slot.
+``journal_size`` slots, each append one statement that overwrites the oldest slot (and, for
+a poll, adds to the report's poll counter through a trigger on the ``journal_counting``
+view, still one statement).
 """
 
 from __future__ import annotations
@@ -51,6 +53,16 @@ CREATE TABLE IF NOT EXISTS journal (
     position INTEGER NOT NULL UNIQUE,
     entry TEXT NOT NULL
 );
+CREATE VIEW IF NOT EXISTS journal_counting (size, entry, count_key) AS
+    SELECT NULL, NULL, NULL WHERE 0;
+CREATE TRIGGER IF NOT EXISTS journal_counting_insert INSTEAD OF INSERT ON journal_counting
+BEGIN
+    INSERT OR REPLACE INTO journal (slot, position, entry)
+        SELECT (last + 1) % NEW.size, last + 1, NEW.entry
+        FROM (SELECT coalesce(max(position), 0) AS last FROM journal) WHERE NEW.size > 0;
+    INSERT INTO shared_numbers (key, value) VALUES (NEW.count_key, 1)
+        ON CONFLICT (key) DO UPDATE SET value = value + 1;
+END;
 """
 _BUSY_TIMEOUT_SECONDS = 10.0
 #: Connections a forked child inherited from its parent: never used and never closed in the
@@ -300,30 +312,18 @@ class SQLiteStore:
     # --- journal --------------------------------------------------------------------------
 
     def append_request(self, entry: JournalEntry, *, count: str | None = None) -> None:
-        connection = self._connection()
+        # One statement, so atomic across processes and one short hold of the write lock:
+        # the next position goes into slot position % size, replacing the entry that was
+        # there (the oldest one); with ``count``, a trigger adds 1 to that number too.
         if count is not None:
-            # Both in one write transaction: one turn at the database's write lock.
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                self._append_to_journal(connection, entry)
-                connection.execute(
-                    "INSERT INTO shared_numbers (key, value) VALUES (?, 1)"
-                    " ON CONFLICT (key) DO UPDATE SET value = value + 1",
-                    (count,),
-                )
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+            self._connection().execute(
+                "INSERT INTO journal_counting (size, entry, count_key) VALUES (?, ?, ?)",
+                (self.journal_size, entry_to_json(entry), count),
+            )
             return
-        self._append_to_journal(connection, entry)
-
-    def _append_to_journal(self, connection: sqlite3.Connection, entry: JournalEntry) -> None:
         if self.journal_size <= 0:
             return
-        # One statement, so atomic across processes: the next position goes into slot
-        # position % size, replacing the entry that was there (the oldest one).
-        connection.execute(
+        self._connection().execute(
             "INSERT OR REPLACE INTO journal (slot, position, entry)"
             " SELECT (last + 1) % ?, last + 1, ?"
             " FROM (SELECT coalesce(max(position), 0) AS last FROM journal)",
