@@ -198,6 +198,15 @@ def test_numbers_start_at_zero_and_accumulate(store: ReportStore) -> None:
     assert store.number("advanced") == 300.25
 
 
+def test_a_report_and_a_number_read_together(store: ReportStore) -> None:
+    store.add_report(make_record("rpt_1"))
+    store.add_to_number("version", 3)
+    record, number = store.report_and_number("rpt_1", "version")
+    assert (record, number) == (store.get_report("rpt_1"), 3.0)
+    assert store.report_and_number("rpt_unknown", "version") == (None, 3.0)
+    assert store.report_and_number(None, "absent") == (None, 0.0)
+
+
 def test_an_expiring_number_accumulates_until_it_lapses(store: ReportStore) -> None:
     store.add_to_expiring_number("window", 1, now=0.0, expires_at=60.0)
     assert store.add_to_expiring_number("window", 1, now=30.0, expires_at=60.0) == 2
@@ -231,6 +240,15 @@ def test_journal_entries_read_back_equal(store: ReportStore) -> None:
     written = JournalEntry("POST", "/api/reports", "x=1", 201, 12.75, "rpt_1", "happy")
     store.append_request(written)
     assert store.requests(1)[0] == [written]
+
+
+def test_a_journal_entry_can_count_in_the_same_write(store: ReportStore) -> None:
+    for path in ("/a", "/b", "/c", "/d"):
+        store.append_request(entry(path), count="polls")
+    store.append_request(entry("/e"))
+    entries, total = store.requests(10)
+    assert ([e.path for e in entries], total) == (["/c", "/d", "/e"], 3)  # still a ring
+    assert store.number("polls") == 4.0
 
 
 def test_clearing_the_journal_empties_it(store: ReportStore) -> None:
