@@ -7,7 +7,8 @@ cancel and download, and against the static route, in turn and in one run; then 
 route's throughput and p99 as a ratio of the static route's, and the store operations of one
 poll measured in-process (``bench/profile_poll.py``). Every wrk run is bounded.
 
-    .venv/bin/python bench/ceiling.py [--duration 4] [--stores memory,sqlite,redis]
+    .venv/bin/python bench/ceiling.py [--duration 4] [--stores memory,sqlite,redis] \
+        [--output bench/RESULTS-ceiling.md]
     .venv/bin/python bench/ceiling.py --mock-source /path/to/other/checkout   # before/after
 
 ``--mock-source`` serves the mock from another checkout of the repository (its directory
@@ -23,8 +24,9 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 from run import (
@@ -37,6 +39,7 @@ from run import (
     granian_stub,
     http_get,
     http_post,
+    machine_summary,
     mock_command,
     prepare_reports,
     running,
@@ -114,7 +117,7 @@ def measure(name: str, mock: Server, stub: Server, duration: int) -> list[tuple[
     wrk(name, "warm-up", f"{base}/api/reports/{reports.processing_id}", 32, 2, headers=headers)
     wrk("static", "warm-up", static_url, 32, 2)
     wrk(name, "warm-up", pdf_url, 32, 2)  # each worker renders the PDF once, then caches it
-    runs = [
+    runs: list[tuple[str, Callable[[], Load]]] = [
         ("static", lambda: wrk(f"{name} static", "static", static_url, CONNECTIONS, duration)),
         (
             "poll",
@@ -180,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=4, help="seconds per wrk run")
     parser.add_argument("--stores", default="memory,sqlite,redis")
     parser.add_argument("--mock-source", type=Path, help="serve the mock from this checkout")
+    parser.add_argument("--output", type=Path, help="also write the table to this Markdown file")
     arguments = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("bench: wrk is missing (scripts/install-system-deps.sh)", file=sys.stderr)
@@ -218,6 +222,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             loads = measure(name, mock, stub, arguments.duration)
             table += summary(name, store_operations(store, arguments.mock_source), loads)
     print("\n".join(table))
+    if arguments.output is not None:
+        started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        arguments.output.write_text(
+            "# The mock's routes against the static Flask route (`bench/ceiling.py`)\n\n"
+            f"Run {started} on {machine_summary()}: `wrk -t1 -c{CONNECTIONS} "
+            f"-d{arguments.duration}s` per row against 127.0.0.1, the mock and a static Flask "
+            "route under the same granian configuration, in turn; the static route is measured "
+            "first and last and its mean is the ceiling. Poll is a processing report; cancel "
+            "cancels a fresh report per request; download fetches a signed PDF URL. The store "
+            "operations per poll are counted in-process (`bench/profile_poll.py`).\n\n"
+            + "\n".join(table)
+            + "\n"
+        )
     return 0
 
 
