@@ -9,7 +9,14 @@ ARGS ?=
 PYTEST_ARGS ?=
 
 .PHONY: setup
-setup: $(STAMP) system-deps
+setup: $(STAMP) system-deps native
+
+# The kit's native helpers (the preload library of command clients, the syscall tracer of
+# Go and static clients), built ahead into their cache: the kit builds them on first use too.
+.PHONY: native
+native: $(STAMP) system-deps
+	$(PY) -c 'from contract_tests.native_build import virtual_clock_library as build; build()'
+	$(PY) -m contract_tests.syscall_clock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +60,10 @@ bench: setup
 .PHONY: clean
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis artifacts
+
+# The image built and run for real with podman (Debian's, runc), from a local Debian base made
+# with debootstrap: create -> poll -> download from outside, restart on the same volume. A few
+# minutes cold (base image and layers are cached); needs root. Run by .ci/run after the tests.
+.PHONY: container-test
+container-test: setup
+	$(PY) scripts/container_test.py

@@ -1,8 +1,9 @@
 """A contract-testing kit for clients of the asynchronous Reports API.
 
-Drives a polling client (Python, or any language through a command) through every
-lifecycle and report shape the documented contract allows, on virtual time, and names the
-first rule it breaks. ``contract_tests.strategies`` holds the Hypothesis strategies.
+Drives a polling client (a Python function or coroutine function, or any language through a
+command) through every lifecycle and report shape the documented contract allows, on virtual
+time, and names every rule it breaks, each with its own minimal lifecycle.
+``contract_tests.strategies`` holds the Hypothesis strategies.
 
 The names below are imported on first use (module ``__getattr__``): pytest loads
 ``contract_tests.pytest_plugin`` in every session of an environment where the kit is
@@ -17,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from contract_tests.checks import CONSUMER_RULES, RULES, Rule
-    from contract_tests.errors import ClientStopped, KitError, RuleViolation, UsageError
+    from contract_tests.errors import (
+        ClientStopped,
+        KitError,
+        RuleViolation,
+        UsageError,
+        VirtualTimeEscaped,
+    )
     from contract_tests.model import Lifecycle, Observation
     from contract_tests.reporting import render_result
     from contract_tests.runner import CheckResult, check_client, check_command, check_consumer
@@ -33,6 +40,7 @@ __all__ = [
     "Rule",
     "RuleViolation",
     "UsageError",
+    "VirtualTimeEscaped",
     "check_client",
     "check_command",
     "check_consumer",
@@ -48,6 +56,7 @@ _HOMES = {
     "KitError": "contract_tests.errors",
     "RuleViolation": "contract_tests.errors",
     "UsageError": "contract_tests.errors",
+    "VirtualTimeEscaped": "contract_tests.errors",
     "Lifecycle": "contract_tests.model",
     "Observation": "contract_tests.model",
     "render_result": "contract_tests.reporting",

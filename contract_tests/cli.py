@@ -11,11 +11,10 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from contract_tests.errors import UsageError
+from contract_tests.errors import KitError, UsageError
 from contract_tests.reporting import render_result
 from contract_tests.runner import (
     DEFAULT_COMMAND_EXAMPLES,
-    DEFAULT_COMMAND_TIME_SCALE,
     DEFAULT_EXAMPLES,
     CheckResult,
     check_client,
@@ -87,12 +86,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="resilience profile: also inject transient faults (5xx, 429, dropped connections, slow or garbled answers)",
     )
-    check.add_argument(
-        "--time-scale",
-        type=float,
-        default=DEFAULT_COMMAND_TIME_SCALE,
-        help="speed-up for --client-cmd under libfaketime (default 100)",
-    )
     return parser
 
 
@@ -105,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2 if exit_.code not in (0, None) else 0
     try:
         result = _run(arguments)
-    except UsageError as error:
+    except KitError as error:  # a usage error, or a client the kit cannot judge truly
         print(f"contract_tests: {error}", file=sys.stderr)
         return 2
     print(render_result(result))
@@ -121,7 +114,6 @@ def _run(arguments: argparse.Namespace) -> CheckResult:
             arguments.client_cmd,
             examples=examples,
             seed=arguments.seed,
-            time_scale=arguments.time_scale,
             strict=arguments.strict,
         )
     examples = DEFAULT_EXAMPLES if arguments.examples is None else arguments.examples

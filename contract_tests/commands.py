@@ -1,9 +1,8 @@
-"""Running a client in any language: a subprocess on libfaketime's accelerated clock."""
+"""Running a client in any language: its command line, and a subprocess stopped when the kit says."""
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import shlex
 import signal
@@ -19,8 +18,6 @@ __all__ = [
     "CommandFailed",
     "command_argv",
     "communicate_until",
-    "faketime_environment",
-    "remove_faketime_shared_memory",
 ]
 
 
@@ -42,27 +39,8 @@ def command_argv(command: str) -> list[str]:
     return argv
 
 
-def faketime_environment(time_scale: float) -> dict[str, str]:
-    """Preload libfaketime into the command so its clock and its sleeps run ``time_scale`` x.
-
-    The library is preloaded directly rather than through the ``faketime`` wrapper, so the
-    shared memory it keeps is named after our own child's PID and can be removed afterwards.
-    """
-    found = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
-    if not found:
-        raise UsageError("libfaketime is not installed: run `make setup` (Debian package faketime)")
-    return {"LD_PRELOAD": found[0], "FAKETIME": f"+0 x{time_scale:g}"}
-
-
-def remove_faketime_shared_memory(pid: int) -> None:
-    """libfaketime unlinks its shared memory only on a normal exit; tidy up after a kill."""
-    for name in (f"/dev/shm/faketime_shm_{pid}", f"/dev/shm/sem.faketime_sem_{pid}"):
-        with contextlib.suppress(OSError):
-            os.remove(name)
-
-
 def _stop_process_group(process: subprocess.Popen[str]) -> None:
-    """SIGTERM the command's whole process group (faketime and the client), then SIGKILL."""
+    """SIGTERM the command's whole process group (the client and its children), then SIGKILL."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)
     try:
@@ -73,17 +51,28 @@ def _stop_process_group(process: subprocess.Popen[str]) -> None:
 
 
 def communicate_until(
-    process: subprocess.Popen[str], limit: float, stop_reason: Callable[[], StopReason | None]
-) -> tuple[str, str]:
-    """Wait for the process, killing it when the kit says stop or ``limit`` real seconds pass."""
-    deadline = time.monotonic() + limit
+    process: subprocess.Popen[str],
+    idle_limit: float,
+    stop_reason: Callable[[], StopReason | None],
+    last_activity: Callable[[], float],
+) -> tuple[str, str, bool]:
+    """Wait for the process, killing it when the kit says stop, or when ``idle_limit`` real
+    seconds pass with no activity (``last_activity()``, a ``time.monotonic()`` reading of its
+    last request or clock move). The third value says whether it was killed for idling.
+
+    A client that keeps polling is never cut short in real time, however long its hour of
+    virtual time takes; only one that does nothing the kit can see is.
+    """
     result: list[tuple[str, str]] = []
     reader = threading.Thread(target=lambda: result.append(process.communicate()), daemon=True)
     reader.start()
+    idled = False
     while reader.is_alive():
         reader.join(0.02)
-        if stop_reason() is not None or time.monotonic() > deadline:
+        idled = time.monotonic() - last_activity() > idle_limit
+        if stop_reason() is not None or idled:
             _stop_process_group(process)
             reader.join(5)
             break
-    return result[0] if result else ("", "")
+    stdout, stderr = result[0] if result else ("", "")
+    return stdout, stderr, idled

@@ -1,4 +1,4 @@
-"""The documented vocabulary the kit generates from (seeds/ and CONTRACT.md).
+"""The documented vocabulary the kit generates from (docs/api-contract.md, the public reference in our words).
 
 The kit keeps its own copy rather than importing the mock's: it checks clients against the
 documentation, and must not share a mistake with the server.

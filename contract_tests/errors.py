@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ClientStopped", "KitError", "RuleViolation", "UsageError"]
+__all__ = ["ClientStopped", "KitError", "RuleViolation", "UsageError", "VirtualTimeEscaped"]
 
 
 class KitError(Exception):
@@ -11,6 +11,11 @@ class KitError(Exception):
 
 class UsageError(KitError):
     """Raised for a bad argument or client reference; the message says what to pass instead."""
+
+
+class VirtualTimeEscaped(UsageError):
+    """The client spent the kit's real-time safety net without waiting on the virtual clock:
+    it blocks on something the kit does not virtualise. Not a verdict on the contract."""
 
 
 class RuleViolation(AssertionError):

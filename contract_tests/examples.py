@@ -19,7 +19,14 @@ from contract_tests.documented import (
     STEP_MESSAGES,
     STEP_REPORT_GENERATION,
 )
-from contract_tests.model import FAULT_KINDS, Analysis, InjectedFault, Lifecycle, Observation
+from contract_tests.model import (
+    FAULT_KINDS,
+    RATE_LIMIT_RETRY_AFTER_RANGE,
+    Analysis,
+    InjectedFault,
+    Lifecycle,
+    Observation,
+)
 
 __all__ = [
     "explicit_consumer_reports",
@@ -269,11 +276,18 @@ def explicit_lifecycles() -> list[Lifecycle]:
 
 
 def explicit_fault_lifecycles() -> list[Lifecycle]:
-    """For ``--strict``: each transient fault on the second poll of a plain completed report."""
+    """For ``--strict``: each transient fault on the first poll, then on the second poll, of a
+    plain completed report (a first poll that fails is where clients written for the happy
+    path break most often), and the longest and shortest ``Retry-After`` the documented rate
+    limit sends."""
     plain = tuple(_ending("accident_only", "completed", None, MESSAGE_GENERATION_COMPLETE))
     return [
-        Lifecycle("completed", "accident_only", plain, faults=(InjectedFault(2, kind, 5),))
+        Lifecycle("completed", "accident_only", plain, faults=(InjectedFault(poll, kind, 5),))
+        for poll in (1, 2)
         for kind in FAULT_KINDS
+    ] + [
+        Lifecycle("completed", "accident_only", plain, faults=(InjectedFault(1, "429", seconds),))
+        for seconds in (RATE_LIMIT_RETRY_AFTER_RANGE[0], RATE_LIMIT_RETRY_AFTER_RANGE[1])
     ]
 
 

@@ -1,46 +1,48 @@
 """Runs one client against one generated lifecycle, on the mock, on virtual time.
 
-One :class:`MockBackend` serves a whole check run: the mock's WSGI app on a frozen clock,
-reached in-process through ``responses`` by clients that use ``requests``, and through a live
-loopback server by anything else (other HTTP libraries, other languages). Every request
-passes one observer that records it with its virtual time and stops the client at the first
-sign of a runaway (a poll after a terminal status, a tight loop, an hour of polling).
+One :class:`MockBackend` serves a whole check run: the mock's WSGI app on a frozen clock
+behind the kit's single-threaded loopback server, which every client reaches over real
+sockets. ``backend.clock`` is the run's :class:`~contract_tests.kit_clock.KitClock` (the
+``ClockAuthority``). Every answered request passes one observer, in the server's loop where
+the mock answered, which records it with its virtual time and stops the client at the first
+sign of a runaway (a poll after a terminal status, a tight loop, an hour of polling). Python
+clients run in a thread of their own with every clock and wait virtualised; the kit's thread
+keeps real time for its safety-net watchdog.
 """
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import contextlib
 import ctypes
+import inspect
 import io
 import json
-import logging
 import math
 import os
-import re
 import subprocess
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
-import requests
-import responses
-from werkzeug.serving import make_server
-from werkzeug.test import Client
-
-from contract_tests.commands import (
-    CommandFailed,
-    command_argv,
-    communicate_until,
-    faketime_environment,
-    remove_faketime_shared_memory,
+from contract_tests.clock_following import (
+    ClockNotFollowed,
+    RealTimeSleepWatch,
+    WatchedClock,
+    classify_executable,
 )
-from contract_tests.errors import ClientStopped, UsageError
+from contract_tests.command_clock import CommandClock
+from contract_tests.commands import CommandFailed, command_argv, communicate_until
+from contract_tests.errors import ClientStopped, UsageError, VirtualTimeEscaped
+from contract_tests.kit_clock import KitClock
+from contract_tests.loopback import Answer, LoopbackServer
 from contract_tests.model import GIVE_UP_LIMIT_SECONDS, Lifecycle
 from contract_tests.runs import ClientRun, Request, StopReason
-from contract_tests.virtual_time import VirtualClock, modules_of, patched_time
+from contract_tests.syscall_clock import syscall_clock_argv, tracer_failure
+from contract_tests.virtual_loop import VirtualTimeLoop, virtual_loops
+from contract_tests.virtual_time import VirtualTimeHooks, enter_virtual_thread, virtual_time
 
 __all__ = ["API_KEY", "MockBackend"]
 
@@ -139,24 +141,25 @@ class _Observer:
         return None
 
 
-_REAL_TIME_STOP = StopReason(
-    "too_long_in_real_time", f"it ran for more than {WALL_CLOCK_LIMIT:g}s of real time"
-)
+#: Real seconds a command client may run, past the hour of virtual time at its speed-up.
+_COMMAND_GRACE_SECONDS = 10.0
 
 
-class _StopFromWatchdog(ClientStopped):
+class _StopClient(ClientStopped):
+    """Thrown into a client's thread when the kit stops it from another thread."""
+
     def __init__(self) -> None:
-        super().__init__(str(_REAL_TIME_STOP))
+        super().__init__("the kit stopped the client")
 
 
 def _throw_into(thread_id: int) -> None:
     ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(thread_id), ctypes.py_object(_StopFromWatchdog)
+        ctypes.c_ulong(thread_id), ctypes.py_object(_StopClient)
     )
 
 
 class MockBackend:
-    """The mock for one check run, reachable in-process and over loopback."""
+    """The mock for one check run, behind the kit's loopback server; ``clock`` is its time."""
 
     def __init__(self, *, time_scale: float = 0.0) -> None:
         from mockserver import create_app
@@ -170,233 +173,297 @@ class MockBackend:
         if time_scale == 0:
             config["START_TIME"] = KIT_START_TIME
         self.app = create_app(config)
-        self.control = Client(self.app)
         self._observer: _Observer | None = None
+        self._watch: RealTimeSleepWatch | None = None
+        #: ``time.monotonic()`` of the last request answered or clock move (commands' watchdog).
+        self._active_at = time.monotonic()
         self._stop_reason: StopReason | None = None
         self._client_thread: int | None = None
-        # The loopback server's access log would bury the kit's report.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._server = make_server("127.0.0.1", 0, self._observed_app, threaded=True)
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        self.server = LoopbackServer(self.app, self._on_answer)
+        self.base_url = self.server.base_url
+        self.clock = KitClock(
+            self.server, self._read_mock_clock, self._advance_mock_clock, frozen=time_scale == 0
         )
-        self._thread.start()
+        self.clock.gate = self._gate
 
     def close(self) -> None:
         """Stop the loopback server."""
-        self._server.shutdown()
-        self._server.server_close()
+        self.server.close()
 
-    # --- control ------------------------------------------------------------------------
+    # --- control (in the server's loop) -------------------------------------------------
 
-    def _control(self, method: str, path: str, body: Any = None) -> Any:
-        response = self.control.open(path, method=method, json=body)
-        payload = response.get_json()
-        if response.status_code != 200:
+    def _control_here(self, method: str, path: str, body: Any = None) -> Any:
+        """Call the control API in-process (a bare WSGI call: it runs once per sleep)."""
+        data = b"" if body is None else json.dumps(body).encode()
+        environ = {
+            "REQUEST_METHOD": method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(data)),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(data),
+            "wsgi.errors": io.StringIO(),
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+        status: list[str] = []
+
+        def start_response(line: str, headers: Any, exc_info: Any = None) -> Any:
+            status.append(line)
+            return lambda _data: None
+
+        answer = self.app(environ, start_response)
+        try:
+            payload = json.loads(b"".join(answer))
+        finally:
+            close = getattr(answer, "close", None)
+            if close is not None:
+                close()
+        if not status[0].startswith("200"):
             raise UsageError(f"the mock refused {method} {path}: {payload}")
         return payload["data"]
 
+    def _read_mock_clock(self) -> float:
+        return float(self._control_here("GET", "/_mock/clock")["epoch_seconds"])
+
+    def _advance_mock_clock(self, seconds: float) -> float:
+        view = self._control_here("POST", "/_mock/clock/advance", {"seconds": seconds})
+        return float(view["epoch_seconds"])
+
     def now(self) -> float:
         """The mock's virtual time."""
-        return float(self._control("GET", "/_mock/clock")["epoch_seconds"])
+        return self.clock.now()
 
     def advance(self, seconds: float) -> None:
-        """Move the mock's clock forward."""
-        self._control("POST", "/_mock/clock/advance", {"seconds": seconds})
+        """Move the mock's clock forward (outside a run: no observer decides)."""
+        self.clock.advance(seconds)
 
     def prepare(self, lifecycle: Lifecycle, case_id: str) -> tuple[str, float]:
         """Reset the mock and script ``lifecycle``: the report id and its creation time."""
-        self._control("POST", "/_mock/reset")
-        now = self.now()
+        result = self.server.call(lambda: self._prepare_here(lifecycle, case_id))
+        self.clock.resync()
+        return result
+
+    def _prepare_here(self, lifecycle: Lifecycle, case_id: str) -> tuple[str, float]:
+        self._control_here("POST", "/_mock/reset")
+        now = self._read_mock_clock()
         if self.time_scale == 0 and now != math.ceil(now):
-            self.advance(math.ceil(now) - now)  # reports are created on whole seconds
+            self._advance_mock_clock(math.ceil(now) - now)  # reports are created on whole seconds
         if lifecycle.not_found:
-            return f"rpt_missing_{case_id}", self.now()
-        created = self._control(
+            return f"rpt_missing_{case_id}", self._read_mock_clock()
+        created = self._control_here(
             "POST", "/_mock/reports", lifecycle.script(api_key=API_KEY, case_id=case_id)
         )
         if lifecycle.faults:
             rules = [fault.rule() for fault in lifecycle.faults]
-            self._control("PUT", "/_mock/faults", {"rules": rules})
+            self._control_here("PUT", "/_mock/faults", {"rules": rules})
         created_epoch = float(
             calendar.timegm(time.strptime(created["created_at"], "%Y-%m-%dT%H:%M:%SZ"))
         )
         return str(created["id"]), created_epoch
 
-    # --- the observed app ---------------------------------------------------------------
+    # --- what the server saw (in the server's loop) -------------------------------------
 
-    def _observed_app(self, environ: dict[str, Any], start_response: Any) -> Any:
-        """The WSGI app behind the loopback server, recording each request."""
-        status_code: list[int] = []
-        seen_headers: dict[str, str] = {}
-
-        def recording_start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
-            status_code.append(int(status.split()[0]))
-            seen_headers.update({name.lower(): value for name, value in headers})
-            return start_response(status, headers, exc_info)
-
-        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
-        try:
-            body = list(self.app(environ, recording_start_response))
-        except OSError:  # the mock dropped the connection (an injected fault)
-            self._observe(method, path, 0, in_band=False, fault="drop")
-            raise
-        self._observe(
-            method, path, status_code[0], in_band=False, headers=seen_headers, body=b"".join(body)
-        )
-        return body
-
-    def _observe(
-        self,
-        method: str,
-        path: str,
-        status: int,
-        *,
-        in_band: bool,
-        headers: dict[str, str] | None = None,
-        fault: str | None = None,
-        body: bytes = b"",
-    ) -> None:
+    def _on_answer(self, answer: Answer) -> None:
+        """Record a request where the mock answered it, before a fault spoils the answer."""
         observer = self._observer
-        if observer is None or path.startswith("/_mock"):
+        if observer is None or answer.path.startswith("/_mock"):
             return
-        headers = headers or {}
-        fault = fault or headers.get(FAULT_HEADER.lower())
-        retry_after = headers.get("retry-after")
+        self._active_at = time.monotonic()
+        watch = self._watch
+        if watch is not None:  # a command's request: was it sent after a real-time sleep?
+            watch.request_received()
+            watch.response_sent()
+        fault = "drop" if answer.dropped else answer.headers.get(FAULT_HEADER.lower())
+        retry_after = answer.headers.get("retry-after")
         seconds = float(retry_after) if retry_after and retry_after.isdigit() else None
-        reason = observer.request(method, path, status, fault, seconds, _served_status(body))
+        reason = observer.request(
+            answer.method, answer.path, answer.status, fault, seconds, _served_status(answer.body)
+        )
         if reason:
-            self._stop(reason, in_band=in_band)
+            self._stop(reason)
 
-    def _stop(self, reason: StopReason, *, in_band: bool) -> None:
+    def _gate(self, seconds: float) -> bool:
+        """Whether the client may wait ``seconds`` now (the clock's gate, in the loop)."""
+        self._active_at = time.monotonic()
+        observer = self._observer
+        if observer is None:
+            return True
+        if self._stop_reason is not None:
+            return False
+        reason = observer.sleep(seconds)
+        if reason:
+            self._stop_reason = reason
+            return False
+        return True
+
+    def _stop(self, reason: StopReason) -> None:
         if self._stop_reason is None:
             self._stop_reason = reason
-        if in_band:
-            raise ClientStopped(reason.text)
         if self._client_thread is not None:
             _throw_into(self._client_thread)
 
-    def _through_wsgi(self, request: Any) -> tuple[int, dict[str, str], bytes]:
-        """The ``responses`` callback: hand a ``requests`` request to the app in-process."""
-        parts = urlsplit(request.url)
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        body = request.body.encode() if isinstance(request.body, str) else request.body
-        try:
-            response = self.control.open(
-                target, method=request.method, headers=dict(request.headers), data=body
-            )
-        except OSError as error:  # the mock dropped the connection (an injected fault)
-            self._observe(request.method, parts.path, 0, in_band=True, fault="drop")
-            raise requests.exceptions.ConnectionError(f"connection dropped: {error}") from error
-        lowered = {name.lower(): value for name, value in response.headers.items()}
-        self._observe(
-            request.method, parts.path, response.status_code, in_band=True, headers=lowered
-        )
-        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-        return response.status_code, headers, response.get_data()
-
-    @staticmethod
-    def _requests_mock(
-        base_url: str, callback: Callable[[Any], tuple[int, dict[str, str], bytes]]
-    ) -> responses.RequestsMock:
-        mocked = responses.RequestsMock(assert_all_requests_are_fired=False)
-        pattern = re.compile(re.escape(base_url) + r"(/.*)?$")
-        for method in ("GET", "POST", "DELETE", "PUT", "PATCH", "HEAD"):
-            mocked.add_callback(method, pattern, callback=callback)
-        return mocked
+    def _stop_here(self, reason: StopReason) -> None:
+        """Stop the client from its own thread (a busy wait, a wait for ever)."""
+        if self._stop_reason is None:
+            self._stop_reason = reason
+        raise ClientStopped(reason.text)
 
     # --- running clients ----------------------------------------------------------------
 
     def run_python(
         self, client: Callable[..., Any], lifecycle: Lifecycle, case_id: str
     ) -> ClientRun:
-        """Run a Python polling client on virtual time."""
+        """Run a Python polling client (a function or a coroutine function) on virtual time."""
         report_id, created_epoch = self.prepare(lifecycle, case_id)
         run = ClientRun(lifecycle=lifecycle, report_id=report_id)
-        clock = VirtualClock(self.now(), self.advance)
-        observer = _Observer(run, created_epoch, lambda: clock.epoch)
-        clock.before_sleep = lambda seconds: self._check(observer.sleep(seconds))
-        clock.on_time_read = lambda: self._check(observer.clock_read())
+        observer = _Observer(run, created_epoch, self.clock.now)
         self._begin(observer)
-        watchdog = threading.Timer(
-            WALL_CLOCK_LIMIT, lambda: self._stop(_REAL_TIME_STOP, in_band=False)
+
+        def on_clock_read() -> None:
+            reason = observer.clock_read()
+            if reason:
+                self._stop_here(reason)
+
+        def on_wait_forever() -> None:
+            if self._stop_reason is None:
+                self._stop_reason = StopReason(
+                    "waits_forever",
+                    "it waited with nothing to wait for: no timer, no request, no thread",
+                )
+
+        hooks = VirtualTimeHooks(self.clock, on_clock_read)
+        thread = threading.Thread(
+            target=self._client_body,
+            args=(client, run, report_id, on_wait_forever),
+            name="contract-kit-client",
+            daemon=True,
         )
-        watchdog.daemon = True
         try:
+            # What the client prints is its own business, not the kit's report.
             with (
-                self._requests_mock(self.base_url, self._through_wsgi),
-                patched_time(clock, modules_of(client), [client]),
+                virtual_time(hooks),
+                virtual_loops(self.clock, on_wait_forever),
+                contextlib.redirect_stdout(io.StringIO()),
             ):
-                watchdog.start()
-                try:
-                    # What the client prints is its own business, not the kit's report.
-                    with contextlib.redirect_stdout(io.StringIO()):
-                        run.returned = client(report_id, base_url=self.base_url, api_key=API_KEY)
-                    run.did_return = True
-                except ClientStopped:
-                    pass
-                except Exception as error:
-                    run.raised = error
-                finally:
-                    watchdog.cancel()
-        except ClientStopped:  # an asynchronous stop that landed after the client returned
-            pass
+                thread.start()
+                thread.join(WALL_CLOCK_LIMIT)
+                if thread.is_alive():
+                    self._stop(_REAL_TIME_STOP)
+                    thread.join(2.0)
         finally:
-            run.ended_at = clock.epoch - created_epoch
+            run.ended_at = self.clock.now() - created_epoch
             self._end(run)
         return run
 
-    def _check(self, reason: StopReason | None) -> None:
-        if reason:
-            self._stop(reason, in_band=True)
+    def _client_body(
+        self,
+        client: Callable[..., Any],
+        run: ClientRun,
+        report_id: str,
+        on_wait_forever: Callable[[], None],
+    ) -> None:
+        enter_virtual_thread()
+        self._client_thread = threading.get_ident()
+        try:
+            outcome = client(report_id, base_url=self.base_url, api_key=API_KEY)
+            if inspect.isawaitable(outcome):  # a coroutine function: run on the kit's loop
+                outcome = _run_on_virtual_loop(outcome, self.clock, on_wait_forever)
+            run.returned, run.did_return = outcome, True
+        except ClientStopped:
+            pass
+        except BaseException as error:  # what the client raised is the verdict's input
+            run.raised = error
+        finally:
+            self._client_thread = None
 
     def _begin(self, observer: _Observer) -> None:
         self._observer = observer
         self._stop_reason = None
-        self._client_thread = threading.get_ident()
-
-    def _end(self, run: ClientRun) -> None:
-        if self._stop_reason is not None:
-            run.stopped, run.raised, run.did_return = self._stop_reason, None, False
-        self._observer = None
         self._client_thread = None
 
+    def _end(self, run: ClientRun) -> None:
+        reason = self._stop_reason
+        if reason is not None:
+            run.stopped, run.raised, run.did_return = reason, None, False
+        self._observer = None
+        self._client_thread = None
+        if reason is not None and reason.kind == "too_long_in_real_time":
+            raise VirtualTimeEscaped(
+                f"the client ran for more than {WALL_CLOCK_LIMIT:g}s of real time in one example "
+                "without waiting on the kit's clock. It blocks on something the kit does not "
+                "virtualise (a lock or Thread.join without a timeout, a subprocess, a socket to "
+                "another server, a C extension's own sleep). Requests so far:\n"
+                + run.describe_requests()
+            )
+
     def run_command(self, command: str, lifecycle: Lifecycle, case_id: str) -> ClientRun:
-        """Run a client command under libfaketime at the mock's time scale."""
-        if self.time_scale <= 0:
+        """Run a client command (any language) on the kit's discrete-event clock.
+
+        A libc program (bash, curl, Node, Python, ...) runs with the preload library of
+        :mod:`contract_tests.command_clock`; a Go or static binary runs under the syscall
+        tracer of :mod:`contract_tests.syscall_clock`. Either way its sleeps and timed waits
+        move the virtual clock by exactly their length, and nothing else does. A client seen
+        sleeping in real time instead gets no verdict: :class:`ClockNotFollowed` (exit 2).
+        """
+        if self.time_scale != 0:
             raise UsageError(
-                "command clients need a running clock: create MockBackend(time_scale=100)"
+                "command clients run on the kit's discrete-event clock: create MockBackend() "
+                "with the default time_scale=0"
             )
         report_id, created_epoch = self.prepare(lifecycle, case_id)
         run = ClientRun(lifecycle=lifecycle, report_id=report_id)
-        observer = _Observer(run, created_epoch, self.now)
+        observer = _Observer(run, created_epoch, self.clock.now)
         self._begin(observer)
-        self._client_thread = None  # a process, stopped by killing it, not by a thrown exception
         argv = command_argv(command.replace("{report_id}", report_id))
-        environment = {
-            **os.environ,
-            **faketime_environment(self.time_scale),
-            "SW_BASE_URL": self.base_url,
-            "SW_API_KEY": API_KEY,
-        }
-        limit = min(WALL_CLOCK_LIMIT, (_TIME_AFTER_LIMIT + 120) / self.time_scale)
-        # A session of its own, so that stopping it stops any children too.
-        process = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=environment,
-            text=True,
-            start_new_session=True,
-        )
+        if classify_executable(argv).bypasses_libc:
+            argv = syscall_clock_argv(argv)
+        watch = RealTimeSleepWatch()
+        self._watch = watch
+        self._active_at = time.monotonic()
+        clock = CommandClock(WatchedClock(self.clock, watch))
         try:
-            stdout, stderr = communicate_until(process, limit, lambda: self._stop_reason)
+            with clock:
+                environment = {
+                    **os.environ,
+                    **clock.environment(),
+                    "SW_BASE_URL": self.base_url,
+                    "SW_API_KEY": API_KEY,
+                }
+                # A session of its own, so that stopping it stops any children too.
+                process = subprocess.Popen(
+                    argv,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=environment,
+                    text=True,
+                    start_new_session=True,
+                )
+                try:
+                    stdout, stderr, idled = communicate_until(
+                        process,
+                        WALL_CLOCK_LIMIT,
+                        lambda: self._stop_reason,
+                        lambda: self._active_at,
+                    )
+                finally:
+                    run.ended_at = self.clock.now() - created_epoch
         finally:
-            run.ended_at = self.now() - created_epoch
-            remove_faketime_shared_memory(process.pid)
-        if self._stop_reason is None and process.returncode is None:
+            self._watch = None
+        if self._stop_reason is None and idled:
             self._stop_reason = _REAL_TIME_STOP
+        tracer_error = tracer_failure(process.returncode or 0, stderr)
+        if tracer_error is not None:
+            self._end(run)
+            raise tracer_error
         if self._stop_reason is None:
             if process.returncode == 0:
                 try:
@@ -409,8 +476,42 @@ class MockBackend:
                 run.raised = CommandFailed(process.returncode, stderr + stdout)
             gap = run.ended_at - (run.requests[-1].at if run.requests else 0.0)
             run.last_event = "poll" if run.requests and gap < 2.0 else "sleep"
+        try:
+            watch.check(command)
+        except ClockNotFollowed:
+            self._stop_reason = None
+            self._end(run)
+            raise
         self._end(run)
         return run
+
+
+_REAL_TIME_STOP = StopReason(
+    "too_long_in_real_time", f"it ran for more than {WALL_CLOCK_LIMIT:g}s of real time"
+)
+_PAST_AN_HOUR = StopReason(
+    "past_an_hour",
+    f"it was still running after {GIVE_UP_LIMIT_SECONDS:g}s (an hour) of virtual time",
+)
+
+
+def _run_on_virtual_loop(
+    awaitable: Any, clock: KitClock, on_wait_forever: Callable[[], None]
+) -> Any:
+    """Run a coroutine on a fresh :class:`VirtualTimeLoop` in the calling (client) thread."""
+    loop = VirtualTimeLoop(clock, on_wait_forever)
+    try:
+        asyncio.set_event_loop(loop)
+        return loop.run_until_complete(awaitable)
+    finally:
+        try:
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+            with contextlib.suppress(BaseException):
+                loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
 
 
 def _served_status(body: bytes) -> str | None:

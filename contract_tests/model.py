@@ -13,6 +13,7 @@ __all__ = [
     "DOCUMENTED_TIMEOUTS",
     "FAULT_KINDS",
     "GIVE_UP_LIMIT_SECONDS",
+    "RATE_LIMIT_RETRY_AFTER_RANGE",
     "TIMEOUT_MARGIN_SECONDS",
     "Analysis",
     "InjectedFault",
@@ -32,6 +33,10 @@ DOCUMENTED_TIMEOUTS: dict[str, float] = {
 TIMEOUT_MARGIN_SECONDS = 30.0
 #: A client that polls longer than this is "polling for ever".
 GIVE_UP_LIMIT_SECONDS = 3600.0
+
+#: Every ``Retry-After`` the documented rate limit (100 requests a minute, per key) can send:
+#: whole seconds until the window reopens, at least 1 (mockserver/rate_limit.py).
+RATE_LIMIT_RETRY_AFTER_RANGE = (1, 60)
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 

@@ -17,13 +17,14 @@ Heavy imports happen inside the fixtures, so merely installing the plugin costs 
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
+from contract_tests.loopback import LoopbackServer
 
 __all__ = ["ContractKit", "LiveMock"]
 
@@ -81,14 +82,12 @@ class ContractKit:
             check_consumer(consumer, examples=self._budget(DEFAULT_EXAMPLES), seed=self.seed)
         )
 
-    def check_command(self, command: str, *, time_scale: float = 100.0) -> Any:
+    def check_command(self, command: str) -> Any:
         """Check a client in any language, run as ``command`` with ``{report_id}``."""
         from contract_tests.runner import DEFAULT_COMMAND_EXAMPLES, check_command
 
         budget = self._budget(DEFAULT_COMMAND_EXAMPLES)
-        return self._verdict(
-            check_command(command, examples=budget, seed=self.seed, time_scale=time_scale)
-        )
+        return self._verdict(check_command(command, examples=budget, seed=self.seed))
 
 
 @pytest.fixture
@@ -142,19 +141,15 @@ class LiveMock:
 
 @pytest.fixture(scope="session")
 def reports_mock_server() -> Iterator[LiveMock]:
-    """One live mock for the session, on a frozen clock (advance it with ``advance``)."""
-    from werkzeug.serving import make_server
-
+    """One live mock for the session, on a frozen clock (advance it with ``advance``), behind
+    the kit's loopback server."""
     from mockserver import create_app
 
-    server = make_server("127.0.0.1", 0, create_app({"TIME_SCALE": 0}), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = LoopbackServer(create_app({"TIME_SCALE": 0}), lambda answer: None)
     try:
-        yield LiveMock(f"http://127.0.0.1:{server.server_port}")
+        yield LiveMock(server.base_url)
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
 
 
 @pytest.fixture

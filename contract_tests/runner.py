@@ -1,11 +1,14 @@
 """Drive a client through generated lifecycles with Hypothesis; collect broken rules.
 
-Each broken rule raises its own :class:`RuleViolation` subclass, so Hypothesis shrinks each
-one separately to a minimal lifecycle and reports them together.
+Every rule is checked on every run. Each broken rule raises its own :class:`RuleViolation`
+subclass, so Hypothesis shrinks each one separately to a minimal lifecycle; a rule that was
+only ever broken alongside another gets a focused search of its own, so every broken rule is
+reported with its own minimal lifecycle.
 """
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -18,7 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Flaky
 
 from contract_tests.checks import CONSUMER_RULES, RULES, Rule
-from contract_tests.errors import RuleViolation, UsageError
+from contract_tests.errors import RuleViolation, UsageError, VirtualTimeEscaped
 from contract_tests.examples import (
     explicit_consumer_reports,
     explicit_fault_lifecycles,
@@ -34,7 +37,6 @@ __all__ = ["DEFAULT_EXAMPLES", "CheckResult", "check_client", "check_command", "
 
 DEFAULT_EXAMPLES = 100
 DEFAULT_COMMAND_EXAMPLES = 15
-DEFAULT_COMMAND_TIME_SCALE = 100.0
 
 
 @dataclass
@@ -49,6 +51,10 @@ class CheckResult:
     strict: bool = False
     wall_seconds: float = 0.0
     virtual_seconds: float = 0.0
+    #: The first violation of each rule seen in any run, shrunk or not.
+    seen: dict[str, RuleViolation] = field(default_factory=dict)
+    #: Set when a client escaped virtual time; the check stops and raises it.
+    escaped: VirtualTimeEscaped | None = None
 
     @property
     def passed(self) -> bool:
@@ -96,8 +102,13 @@ def _search(
     started = time.perf_counter()
 
     def property_under_test(value: Any) -> None:
+        if result.escaped is not None:
+            return  # the check is over: no more runs, nothing for Hypothesis to shrink
         result.examples_run += 1
-        run_one(value)
+        try:
+            run_one(value)
+        except VirtualTimeEscaped as escaped:
+            result.escaped = escaped
 
     try:
         for value in explicit:
@@ -105,27 +116,43 @@ def _search(
                 property_under_test(value)
             except RuleViolation as violation:
                 _collect(violation, result.violations)
-        if not examples:
-            return
-        test = settings(
-            max_examples=examples,
-            database=None,
-            deadline=None,
-            phases=(Phase.generate, Phase.shrink),
-            report_multiple_bugs=True,
-            suppress_health_check=list(HealthCheck),
-            verbosity=Verbosity.quiet,
-        )(given(strategy)(property_under_test))
-        if seed is not None:
-            test = hypothesis_seed(seed)(test)
-        try:
-            test()
-        except Flaky as error:
-            _collect_flaky(error, result)
-        except BaseException as error:  # a RuleViolation, or a group of them
-            _collect(error, result.violations)
+        # An explicit lifecycle is minimal by construction: every rule it broke is reported
+        # with it, not only the first one raised.
+        for seen in result.seen.values():
+            _collect(seen, result.violations)
+        if examples and result.escaped is None:
+            _generate(strategy, examples, seed, property_under_test, result)
     finally:
-        result.wall_seconds = time.perf_counter() - started
+        result.wall_seconds += time.perf_counter() - started
+    if result.escaped is not None:
+        raise result.escaped
+
+
+def _generate(
+    strategy: st.SearchStrategy[Any],
+    examples: int,
+    seed: int | None,
+    property_under_test: Callable[[Any], None],
+    result: CheckResult,
+) -> None:
+    """Let Hypothesis generate ``examples`` values of ``strategy`` and shrink what fails."""
+    test = settings(
+        max_examples=examples,
+        database=None,
+        deadline=None,
+        phases=(Phase.generate, Phase.shrink),
+        report_multiple_bugs=True,
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+    )(given(strategy)(property_under_test))
+    if seed is not None:
+        test = hypothesis_seed(seed)(test)
+    try:
+        test()
+    except Flaky as error:
+        _collect_flaky(error, result)
+    except BaseException as error:  # a RuleViolation, or a group of them
+        _collect(error, result.violations)
 
 
 def _collect_flaky(error: Flaky, result: CheckResult) -> None:
@@ -139,14 +166,23 @@ def _collect_flaky(error: Flaky, result: CheckResult) -> None:
         _collect(violation, result.violations)
 
 
-def _enforce_all(rules: list[Rule], run: ClientRun) -> None:
+def _enforce_all(rules: list[Rule], run: ClientRun, seen: dict[str, RuleViolation]) -> None:
+    """Check every rule on ``run``; remember each broken one; raise the first.
+
+    Hypothesis shrinks the raised one; a rule broken only alongside an earlier one gets a
+    focused search of its own afterwards (:func:`_shrink_the_rest`).
+    """
+    broken: list[RuleViolation] = []
     for rule in rules:
         try:
             rule.enforce(run)
         except RuleViolation as violation:
             violation.lifecycle_text = run.lifecycle.describe()
             violation.requests_text = run.describe_requests()
-            raise
+            broken.append(violation)
+            seen.setdefault(violation.rule, violation)
+    if broken:
+        raise broken[0]
 
 
 def _count(result: CheckResult, lifecycle: Lifecycle) -> None:
@@ -180,16 +216,42 @@ def _run_lifecycles(
     result = CheckResult(target=target, rules=_select(rules, RULES, strict=strict), strict=strict)
     counter = iter(range(10**9))
 
-    def run_one(lifecycle: Lifecycle) -> None:
-        _count(result, lifecycle)
-        run = runner(lifecycle, f"case_kit_{next(counter)}")
-        result.virtual_seconds += max(run.ended_at, 0.0)
-        _enforce_all(result.rules, run)
+    def run_with(rules_to_enforce: list[Rule]) -> Callable[[Lifecycle], None]:
+        def run_one(lifecycle: Lifecycle) -> None:
+            _count(result, lifecycle)
+            run = runner(lifecycle, f"case_kit_{next(counter)}")
+            result.virtual_seconds += max(run.ended_at, 0.0)
+            _enforce_all(rules_to_enforce, run, result.seen)
+
+        return run_one
 
     strategy = strict_lifecycles() if strict else lifecycles()
     explicit = explicit_lifecycles() + (explicit_fault_lifecycles() if strict else [])
-    _search(strategy, explicit, examples, seed, run_one, result)
+    _search(strategy, explicit, examples, seed, run_with(result.rules), result)
+    _shrink_the_rest(result, strategy, examples, seed, run_with)
     return result
+
+
+def _shrink_the_rest(
+    result: CheckResult,
+    strategy: st.SearchStrategy[Any],
+    examples: int,
+    seed: int | None,
+    run_with: Callable[[list[Rule]], Callable[[Lifecycle], None]],
+) -> None:
+    """Every rule broken in some run but not yet reported gets a search for it alone, so it
+    is reported with its own minimal lifecycle (or, if that search misses it, the run where
+    it was seen)."""
+    for rule in result.rules:
+        if rule.name not in result.seen or rule.name in {v.rule for v in result.violations}:
+            continue
+        found: list[RuleViolation] = []
+        focused = CheckResult(target=result.target, rules=[rule])
+        _search(strategy, [], max(examples, 1), seed, run_with([rule]), focused)
+        result.examples_run += focused.examples_run
+        result.wall_seconds += focused.wall_seconds
+        found = [v for v in focused.violations if v.rule == rule.name]
+        result.violations.append(found[0] if found else result.seen[rule.name])
 
 
 def check_client(
@@ -200,16 +262,14 @@ def check_client(
     rules: list[str] | None = None,
     strict: bool = False,
 ) -> CheckResult:
-    """Check a Python polling client ``client(report_id, *, base_url, api_key)``.
+    """Check a Python polling client ``client(report_id, *, base_url, api_key)``: a function,
+    or an ``async def`` coroutine function (run on the kit's virtual-time event loop).
 
     ``strict`` adds the resilience profile: transient faults on some polls, and the rules
     ``survives_transient_faults`` and ``honours_retry_after``.
     """
     _validate_budget(examples, seed)
-    if not callable(client):
-        raise UsageError(
-            f"client={client!r} is not callable: pass a function such as wait_for_report"
-        )
+    _validate_client(client)
     backend = MockBackend()
     try:
         name = (
@@ -227,24 +287,41 @@ def check_client(
         backend.close()
 
 
+def _validate_client(client: object) -> None:
+    """A function or a coroutine function; anything else is a :class:`UsageError`."""
+    expected = (
+        "pass a function fn(report_id, *, base_url, api_key) that returns the completed "
+        "report's data, or an async def coroutine function with the same signature"
+    )
+    if inspect.iscoroutine(client):
+        client.close()
+        raise UsageError(f"client={client!r} is a coroutine object, already called: {expected}")
+    if inspect.isawaitable(client):
+        raise UsageError(f"client={client!r} is an awaitable, not a function: {expected}")
+    if inspect.isasyncgenfunction(client) or inspect.isgeneratorfunction(client):
+        raise UsageError(f"client={client!r} is a generator function: {expected}")
+    if isinstance(client, type):
+        raise UsageError(f"client={client!r} is a class: {expected}")
+    if not callable(client):
+        raise UsageError(f"client={client!r} is not callable: {expected}")
+
+
 def check_command(
     command: str,
     *,
     examples: int = DEFAULT_COMMAND_EXAMPLES,
     seed: int | None = 0,
-    time_scale: float = DEFAULT_COMMAND_TIME_SCALE,
     rules: list[str] | None = None,
     strict: bool = False,
 ) -> CheckResult:
-    """Check a client in any language: ``command`` with ``{report_id}``, run under libfaketime."""
+    """Check a client in any language: ``command`` with ``{report_id}``, on the kit's
+    discrete-event clock (the preload library, or the syscall tracer for Go and static builds)."""
     _validate_budget(examples, seed)
     if "{report_id}" not in command:
         raise UsageError(
             f"command={command!r} has no {{report_id}}: write e.g. 'node client.js {{report_id}}'"
         )
-    if time_scale <= 0:
-        raise UsageError(f"time_scale={time_scale!r}: pass a speed-up above 0, e.g. 100")
-    backend = MockBackend(time_scale=time_scale)
+    backend = MockBackend()
     try:
         return _run_lifecycles(
             command,

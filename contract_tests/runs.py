@@ -20,6 +20,7 @@ class StopReason:
         "busy_wait",
         "too_many_requests",
         "past_an_hour",
+        "waits_forever",
         "too_long_in_real_time",
     ]
     text: str

@@ -25,7 +25,14 @@ from contract_tests.documented import (
     STEP_REPORT_GENERATION,
 )
 from contract_tests.errors import UsageError
-from contract_tests.model import FAULT_KINDS, Analysis, InjectedFault, Lifecycle, Observation
+from contract_tests.model import (
+    FAULT_KINDS,
+    RATE_LIMIT_RETRY_AFTER_RANGE,
+    Analysis,
+    InjectedFault,
+    Lifecycle,
+    Observation,
+)
 
 ANALYSES: tuple[Analysis, ...] = ("accident_only", "biomechanics", "demo")
 
@@ -192,7 +199,8 @@ def lifecycles(paths: tuple[str, ...] = PATHS) -> st.SearchStrategy[Lifecycle]:
 
 
 def fault_plans(max_poll: int = 6) -> st.SearchStrategy[tuple[InjectedFault, ...]]:
-    """Transient faults on some of the first ``max_poll`` GETs of a report (at most three).
+    """Transient faults on any of the first ``max_poll`` GETs of a report, the first included
+    (at most three); a 429's ``Retry-After`` is any value the documented rate limit can send.
 
     Shrinks towards one 503 on the first poll.
     """
@@ -202,7 +210,7 @@ def fault_plans(max_poll: int = 6) -> st.SearchStrategy[tuple[InjectedFault, ...
         InjectedFault,
         poll=st.integers(1, max_poll),
         kind=st.sampled_from(FAULT_KINDS),
-        retry_after=st.sampled_from((5, 2, 20)),
+        retry_after=st.integers(*RATE_LIMIT_RETRY_AFTER_RANGE),
     )
     plans = st.lists(fault, min_size=1, max_size=3, unique_by=lambda f: f.poll)
     return plans.map(lambda faults: tuple(sorted(faults, key=lambda f: f.poll)))

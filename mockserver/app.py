@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 from mockserver.core.rate_limit import RateLimiter
 from mockserver.gateway import ApiGateway, FaultPlan
@@ -19,6 +19,11 @@ from mockserver.web.gateway_hooks import install_gateway, journal_fault_label
 from mockserver.web.inspector import inspector
 from mockserver.web.reports import reports
 from mockserver.web.storage import storage
+from mockserver.web.store_outage import (
+    STORE_OUTAGE_ERRORS,
+    install_store_outage_handler,
+    store_outage,
+)
 
 __all__ = ["backend_of", "create_app"]
 
@@ -57,6 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
 
     register_error_handlers(app)
+    install_store_outage_handler(app)
     app.register_blueprint(reports)  # before the gateway, so the key check runs first
     install_gateway(app, reports, rate_limit=limiter is not None)
     app.register_blueprint(storage)
@@ -76,13 +82,18 @@ def backend_of(app: Flask) -> Backend:
 
 def _journal_request(response: Response) -> Response:
     if not request.path.startswith(_UNJOURNALED_PREFIXES):
-        control_api().record_request(
-            request_scope(),
-            request.method,
-            request.path,
-            request.query_string.decode("latin-1"),
-            response.status_code,
-            g.get("journal_report_id"),
-            fault=journal_fault_label(),
-        )
+        try:
+            control_api().record_request(
+                request_scope(),
+                request.method,
+                request.path,
+                request.query_string.decode("latin-1"),
+                response.status_code,
+                g.get("journal_report_id"),
+                fault=journal_fault_label(),
+            )
+        except STORE_OUTAGE_ERRORS as error:  # the answer stands; the outage is logged once
+            store_outage().failed(error, current_app.logger, refused=False)
+        else:
+            store_outage().answered(current_app.logger)
     return response

@@ -17,6 +17,7 @@ from mockserver.options import (
     config_from_arguments,
     serve_option,
 )
+from mockserver.process_guard import PortInUse, check_port_free
 from mockserver.serving import (
     THREADS_PER_WORKER,
     ServeOptions,
@@ -35,6 +36,18 @@ def _positive(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text} must be more than 0 for the demo to finish")
     return value
+
+
+def _positive_seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return value
+
+
+def _env_int(name: str) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,14 +95,29 @@ def _serve(arguments: argparse.Namespace) -> int:
             port=int(serve_option("PORT", arguments, os.environ)),
             workers=int(serve_option("WORKERS", arguments, os.environ)),
             server=serve_option("SERVER", arguments, os.environ),
+            threads=serve_option("THREADS", arguments, os.environ) or 0,
+            header_timeout=int(serve_option("HEADER_TIMEOUT", arguments, os.environ)),
+            max_connections=int(serve_option("MAX_CONNECTIONS", arguments, os.environ)),
         )
+        body_timeout = float(serve_option("BODY_TIMEOUT", arguments, os.environ))
         state = backend_of(create_app()).state  # checks the settings, creates SQLite's tables
         settings = state.settings
         check_store_is_shared(settings, options.workers)
     except (SettingsError, UnsharedStore, StoreError) as error:
         print(f"mockserver: {error}", file=sys.stderr)
         return 2
-    options = replace(options, threads=THREADS_PER_WORKER.get(state.store_kind, 4))
+    try:
+        check_port_free(options.host, options.port)
+    except PortInUse as error:
+        print(f"mockserver: {error}", file=sys.stderr)
+        return 1
+    options = replace(
+        options, threads=options.threads or THREADS_PER_WORKER.get(state.store_kind, 4)
+    )
+    # The workers' front reads these from the environment, like the app's own options.
+    os.environ.update(
+        config_environment({"THREADS": options.threads, "BODY_TIMEOUT": body_timeout})
+    )
     state.close()  # workers open their own connections
 
     def announce(base: str) -> None:

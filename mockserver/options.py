@@ -57,6 +57,20 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return value
+
+
+def _header_timeout(text: str) -> int:
+    value = _positive_int(text)
+    if value > 60:
+        raise argparse.ArgumentTypeError(f"{text} is over 60: granian waits at most 60 seconds")
+    return value
+
+
 @dataclass(frozen=True)
 class Option:
     """One option: its config key, default, meaning, and how the command line takes it."""
@@ -104,6 +118,57 @@ OPTIONS: tuple[Option, ...] = (
         None,
         "--server",
         choices=("granian", "werkzeug"),
+    ),
+    Option(
+        "THREADS",
+        None,
+        "Python threads per worker running the app",
+        None,
+        "--threads",
+        parse=_positive_int,
+        shown_default="2 on memory://, 4 on SQLite and Redis",
+    ),
+    Option(
+        "HEADER_TIMEOUT",
+        10,
+        "seconds a client has to send its request headers, or its next request on a "
+        "kept-alive connection (at most 60)",
+        None,
+        "--header-timeout",
+        parse=_header_timeout,
+    ),
+    Option(
+        "BODY_TIMEOUT",
+        10.0,
+        "seconds a client has to send a whole request body before a 408",
+        None,
+        "--body-timeout",
+        parse=_positive_seconds,
+    ),
+    Option(
+        "MAX_CONNECTIONS",
+        4096,
+        "connections each worker holds open at once; more wait to be accepted",
+        None,
+        "--max-connections",
+        parse=_positive_int,
+    ),
+    Option(
+        "DOWNLOAD_THREADS",
+        2,
+        "threads per worker for downloads, so documents never hold the polls' threads",
+        None,
+        command_line="none",
+        parse=_positive_int,
+    ),
+    Option(
+        "RENDER_PROCESSES",
+        1,
+        "helper processes per worker that render PDF and DOCX off the polls' GIL; 0 renders "
+        "in the request's thread",
+        None,
+        command_line="none",
+        parse=int,
     ),
     # --- the app ---------------------------------------------------------------------------
     Option(

@@ -9,10 +9,16 @@ Every worker builds its app from ``MOCKSERVER_*`` environment variables only
 turns its options into those variables before the workers start, so one code path serves
 the command line, the Dockerfile and a CI ``services:`` block. Workers agree on state only
 through a shared store, so more than one worker needs ``sqlite://`` or ``redis://``.
+
+Granian serves each worker's Flask app through :mod:`mockserver.asgi_front` (its ASGI
+interface): request bodies are read on the event loop, so a slow or stalled client holds no
+Python thread. What the served mock withstands, and the settings that bound it, are in the
+README ("What the served mock withstands") and measured in ``bench/NOTES.md``.
 """
 
 from __future__ import annotations
 
+import argparse
 import encodings.idna  # noqa: F401  (imported before any fork: see _announce_when_accepting)
 import json
 import os
@@ -25,12 +31,18 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from mockserver.asgi_front import BufferedWsgiFront, FrontLimits
+from mockserver.options import SERVE_DEFAULTS, serve_option
+from mockserver.process_guard import MAIN_PID_VARIABLE, die_with_parent, raise_open_file_limit
+from mockserver.render_pool import use_render_processes
 from mockserver.settings import Settings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 __all__ = [
+    "DEFAULT_HEADER_TIMEOUT_SECONDS",
+    "DEFAULT_MAX_CONNECTIONS",
     "SERVERS",
     "THREADS_PER_WORKER",
     "WORKER_HEADER",
@@ -46,10 +58,20 @@ ServerName = Literal["granian", "werkzeug"]
 SERVERS: tuple[ServerName, ...] = ("granian", "werkzeug")
 #: Response header naming the process that answered (mock-only; tells workers apart).
 WORKER_HEADER = "X-Mock-Worker"
-#: Python threads per granian worker, by store. On ``memory://`` a request never waits, so
-#: one thread (no GIL hand-offs) serves most; SQLite and Redis wait on I/O, which four threads
-#: overlap. Granian's default (hundreds) only adds contention: see bench/RESULTS.md.
-THREADS_PER_WORKER = {"memory": 1, "sqlite": 4, "redis": 4}
+#: Python threads per worker running the Flask app, by store. Slow clients hold none (the
+#: body is read on the event loop), nor do latency faults; a PDF download waits for its
+#: render in one, so a second lets polls go on meanwhile. SQLite and Redis wait on I/O,
+#: which four threads overlap. Hundreds only add GIL contention: see bench/NOTES.md.
+THREADS_PER_WORKER = {"memory": 2, "sqlite": 4, "redis": 4}
+#: Seconds a client has to send its request headers (slowloris) or, kept alive, its next
+#: request before granian closes the connection (``--header-timeout``).
+DEFAULT_HEADER_TIMEOUT_SECONDS: int = SERVE_DEFAULTS["HEADER_TIMEOUT"]
+#: Connections one worker holds open at once (granian's backpressure, ``--max-connections``);
+#: more wait in the kernel's accept queue. Idle keep-alive connections count, so this is well
+#: above 1,024.
+DEFAULT_MAX_CONNECTIONS: int = SERVE_DEFAULTS["MAX_CONNECTIONS"]
+#: The kernel's queue of connections not yet accepted (granian's backlog).
+_LISTEN_BACKLOG = 4096
 _STARTUP_TIMEOUT_SECONDS = 30
 #: How long granian waits for a worker to stop after SIGTERM before it kills it.
 _WORKER_STOP_TIMEOUT_SECONDS = 5
@@ -68,6 +90,8 @@ class ServeOptions:
     workers: int = 1
     server: ServerName = "granian"
     threads: int = 1  # Python threads per worker (see THREADS_PER_WORKER)
+    header_timeout: int = DEFAULT_HEADER_TIMEOUT_SECONDS
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
 
 
 def config_environment(config: Mapping[str, Any]) -> dict[str, str]:
@@ -103,19 +127,34 @@ def _with_worker_header(app: WSGIApplication) -> WSGIApplication:
     return answer
 
 
-def worker_app() -> WSGIApplication:
-    """The WSGI app of one worker process: ``create_app()`` from the environment alone.
+def worker_app() -> BufferedWsgiFront:
+    """The ASGI app of one worker process: ``create_app()`` from the environment alone.
 
-    Granian calls this in every worker (``mockserver.serving:worker_app`` as a factory).
+    Granian calls this in every worker (``mockserver.serving:worker_app`` as a factory). The
+    front's limits come from ``MOCKSERVER_THREADS``, ``MOCKSERVER_BODY_TIMEOUT`` and the
+    app's ``MAX_CONTENT_LENGTH``.
     """
     # A forked worker inherits the main process's SIGTERM handler, which only sets a flag
     # there: a stop arriving while this worker builds its app would be ignored, and the
     # worker would outlive the server. Until granian installs its own handlers, a stop stops.
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, signal.SIG_DFL)
-    from mockserver.app import create_app
+    die_with_parent()
+    from mockserver.app import backend_of, create_app
 
-    return _with_worker_header(create_app())
+    app = create_app()
+
+    def option(key: str) -> Any:
+        return serve_option(key, argparse.Namespace(), os.environ)
+
+    limits = FrontLimits(
+        max_body_bytes=backend_of(app).state.settings.max_body_bytes,
+        body_timeout=float(option("BODY_TIMEOUT")),
+        threads=int(option("THREADS") or THREADS_PER_WORKER["sqlite"]),
+        download_threads=int(option("DOWNLOAD_THREADS")),
+    )
+    use_render_processes(int(option("RENDER_PROCESSES")))
+    return BufferedWsgiFront(_with_worker_header(app), limits)
 
 
 def _free_port(host: str) -> int:
@@ -166,23 +205,32 @@ def run(options: ServeOptions, announce: Callable[[str], None]) -> int:
 
 def _run_granian(options: ServeOptions, announce: Callable[[str], None]) -> int:
     from granian import Granian
-    from granian.constants import Interfaces
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
     from granian.log import LogLevels
 
     # Granian cannot report a port the kernel chose, so choose it here (a tiny race that
     # only --port 0 has, and only against another program binding the same moment).
     port = options.port or _free_port(options.host)
+    raise_open_file_limit()  # workers inherit it: one descriptor per connection
+    os.environ[MAIN_PID_VARIABLE] = str(os.getpid())  # workers exit when this process dies
+    os.environ["MOCKSERVER_THREADS"] = str(options.threads)
     server = Granian(
         target="mockserver.serving:worker_app",
         factory=True,
-        interface=Interfaces.WSGI,
+        interface=Interfaces.ASGINL,  # asgi_front: no lifespan events to answer
         address=options.host,
         port=port,
         workers=options.workers,
-        blocking_threads=options.threads,
+        http=HTTPModes.http1,  # the documented API; header_read_timeout is HTTP/1's
         websockets=False,
+        backlog=_LISTEN_BACKLOG,
+        backpressure=options.max_connections,
+        http1_settings=HTTP1Settings(header_read_timeout=options.header_timeout * 1000),
         log_level=LogLevels.warning,
         workers_kill_timeout=_WORKER_STOP_TIMEOUT_SECONDS,
+        respawn_failed_workers=True,  # a crashed worker is replaced
+        respawn_interval=0.5,
     )
     host = f"[{options.host}]" if ":" in options.host else options.host
     base = f"http://{host}:{port}"

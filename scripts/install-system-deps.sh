@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite and tools need, only the ones that are missing.
 # Idempotent and quick when everything is present; run by `make test` and friends.
+# `--container` adds what `make container-test` needs to build and run the image.
 set -euo pipefail
 
 # package -> why we need it
@@ -13,7 +14,19 @@ PACKAGES=(
   redis-server   # the Redis store's tests run against a real server the tests start on loopback
   wrk            # `make bench`: HTTP load on loopback for the side-by-side throughput table
   fonts-dejavu-core  # DejaVu Sans: report charts, and PDFs whose text is beyond Latin-1
+  gcc            # builds the kit's native helpers: the preload library and the syscall tracer
+  libc6-dev      # their headers (linux/seccomp.h, sys/ptrace.h), and the static libc of test binaries
+  curl           # the bash+curl command clients (virtual-clock tests, the client corpus)
+  golang-go      # Go clients: the tests build Go polling clients and run them under the tracer
+  jq             # the client corpus's bash polling client reads the JSON envelope with jq
 )
+if [ "${1:-}" = "--container" ]; then
+  PACKAGES+=(
+    podman       # `make container-test` builds and runs the image (podman 4.3 in bookworm)
+    runc         # the OCI runtime it runs with: crun refuses the cgroup layout of these machines
+    debootstrap  # makes the local Debian base image where no image registry is reachable
+  )
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -40,6 +40,7 @@ __all__ = [
     "FAULT_UNKNOWN_CONDITION",
     "FAULT_UNKNOWN_FIELD",
     "FAULT_UNKNOWN_KIND",
+    "HEADER_NOT_ASCII",
     "INVALID_API_KEY",
     "INVALID_REPORT_TYPE",
     "MESSAGE_ANALYSIS_COMPLETE",
@@ -58,9 +59,11 @@ __all__ = [
     "REPORT_NOT_FOUND",
     "REPORT_TYPE_NOT_STRING",
     "REQUEST_BODY_EMPTY",
+    "REQUEST_BODY_LONE_SURROGATE",
     "REQUEST_BODY_NOT_JSON",
     "REQUEST_BODY_NOT_OBJECT",
     "REQUEST_BODY_NOT_UTF8",
+    "REQUEST_BODY_NUMBER_TOO_LARGE",
     "REQUEST_BODY_TOO_LARGE",
     "UNKNOWN_SCENARIO",
 ]
@@ -93,6 +96,17 @@ REQUEST_BODY_EMPTY = (
     '"type": "technical_report"}'
 )
 REQUEST_BODY_NOT_JSON = "Request body is not valid JSON: {detail}"
+HEADER_NOT_ASCII = (
+    "The {name} header has a byte outside ASCII: scenario names and fault rules are ASCII; "
+    "see GET /_mock/scenarios and the README's fault rules"
+)
+REQUEST_BODY_LONE_SURROGATE = (
+    "Request body has a lone surrogate ({escape}) in a JSON string: a \\ud800-\\udfff escape "
+    "must be one half of a pair; send the character itself in UTF-8 instead"
+)
+REQUEST_BODY_NUMBER_TOO_LARGE = (
+    "Request body has a number too large for this API ({text}): use a number below 1e308"
+)
 REQUEST_BODY_NOT_UTF8 = "Request body must be UTF-8 encoded JSON"
 REQUEST_BODY_NOT_OBJECT = "Request body must be a JSON object, got {kind}"
 REQUEST_BODY_TOO_LARGE = "Request body is larger than the limit of {limit} bytes"

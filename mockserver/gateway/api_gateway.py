@@ -74,16 +74,24 @@ class ApiGateway:
 
     # --- faults ---------------------------------------------------------------------------
 
-    def fault_for(self, scope: RequestScope, route: Route, target: str | None) -> Fault | None:
+    def fault_for(
+        self,
+        scope: RequestScope,
+        route: Route,
+        target: str | None,
+        *,
+        wait: Callable[[float], None] | None = None,
+    ) -> Fault | None:
         """The fault of one ``/api`` or ``/storage`` request, counting the request first.
 
         ``target`` is what the path names: a report or case id (poll, cancel) or a document's
-        file name (download). Latency is waited here, before the API runs.
+        file name (download). Latency is waited here, before the API runs, with ``wait`` when
+        given (the served front waits on its event loop instead of holding a thread).
         """
         report_id = self._report_concerned(scope, route, target)
         fault = self.faults.choose(route, scope, report_id)
         if fault is not None and fault.latency_ms:
-            self.sleep(fault.latency_ms / 1000)
+            (wait or self.sleep)(fault.latency_ms / 1000)
         return fault
 
     @staticmethod

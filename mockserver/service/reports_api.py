@@ -63,12 +63,10 @@ def _scripted_report(report_json: str) -> Any:
 @lru_cache(maxsize=64)
 def _rendered(report_id: str, extension: str, report_json: str) -> bytes:
     # Imported on the first download: fpdf2 and python-docx take half the server's startup.
-    from mockserver.content.docx_writer import render_docx
-    from mockserver.content.pdf_writer import render_pdf
+    # Served workers render in helper processes, off the GIL polls need (render_pool).
+    from mockserver.render_pool import render_document
 
-    report = json.loads(report_json)
-    render = render_pdf if extension == "pdf" else render_docx
-    return render(report, report_id=report_id)
+    return render_document(extension, json.loads(report_json), report_id)
 
 
 class ReportsApi:
@@ -79,7 +77,7 @@ class ReportsApi:
 
     def scenario(self, name: str | None) -> Scenario:
         """The scenario a create request asks for, or the server default."""
-        chosen = name.strip() if name and name.strip() else self.state.settings.default_scenario
+        chosen = name or self.state.settings.default_scenario  # absent or empty: the default
         if chosen not in SCENARIOS:
             known = ", ".join(SCENARIOS)
             raise RequestRejected(messages.UNKNOWN_SCENARIO.format(name=chosen, known=known))

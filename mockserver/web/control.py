@@ -22,6 +22,15 @@ DEFAULT_OVERVIEW_LIMIT = 50
 MAX_OVERVIEW_LIMIT = 500
 
 
+def _limit(default: int, most: int) -> int:
+    """The ``?limit=`` query parameter: ASCII digits only (not ``²`` or ``٣``), 1 to ``most``."""
+    raw = request.args.get("limit", str(default))
+    digits = raw.isascii() and raw.isdigit() and len(raw) <= len(str(most))
+    if not digits or not 1 <= int(raw) <= most:
+        raise RequestRejected(f"limit must be a whole number from 1 to {most}, e.g. limit={most}")
+    return int(raw)
+
+
 @health.get("/healthz")
 def healthz() -> Response:
     """Readiness: the store answers and the clock runs."""
@@ -64,10 +73,7 @@ def clear_faults() -> Response:
 
 @control.get("/requests")
 def list_requests() -> Response:
-    raw = request.args.get("limit", str(MAX_JOURNAL_LIMIT))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_JOURNAL_LIMIT:
-        raise RequestRejected(f"limit must be a whole number from 1 to {MAX_JOURNAL_LIMIT}")
-    return send_success(control_api().journal(int(raw)))
+    return send_success(control_api().journal(_limit(MAX_JOURNAL_LIMIT, MAX_JOURNAL_LIMIT)))
 
 
 @control.delete("/requests")
@@ -84,10 +90,9 @@ def list_scenarios() -> Response:
 @control.get("/reports")
 def list_report_overviews() -> Response:
     """Every owner's newest reports with status, scenario, step and virtual time left."""
-    raw = request.args.get("limit", str(DEFAULT_OVERVIEW_LIMIT))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_OVERVIEW_LIMIT:
-        raise RequestRejected(f"limit must be a whole number from 1 to {MAX_OVERVIEW_LIMIT}")
-    return send_success(control_api().report_overviews(int(raw)))
+    return send_success(
+        control_api().report_overviews(_limit(DEFAULT_OVERVIEW_LIMIT, MAX_OVERVIEW_LIMIT))
+    )
 
 
 @control.get("/reports/<report_id>/overview")

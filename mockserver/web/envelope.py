@@ -8,6 +8,7 @@ match ``schemas/`` raises :class:`ResponseContractViolation` before it leaves th
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -76,6 +77,52 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
 
 
+class _UnusableNumber(ValueError):
+    """A JSON number no field of the API can hold (more digits than a double's range)."""
+
+
+#: A double holds at most 309 integer digits; longer integers would only overflow later.
+_MAX_INTEGER_DIGITS = 308
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_INTEGER_DIGITS:
+        shown = f"{text[:12]}... ({len(text.lstrip('-'))} digits)"
+        raise _UnusableNumber(shown)
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _UnusableNumber(text if len(text) <= 24 else f"{text[:12]}...")
+    return value
+
+
+_LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _lone_surrogate(value: object) -> str | None:
+    """The first lone surrogate in any string (key or value) of ``value``, escaped, or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            return f"\\u{ord(value[error.start]):04x}"
+        return None
+    if isinstance(value, dict):
+        items: list[object] = [*value.keys(), *value.values()]
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    for item in items:
+        found = _lone_surrogate(item)
+        if found is not None:
+            return found
+    return None
+
+
 def read_json_body() -> object:
     """The request body parsed as JSON, or a 400 naming what is wrong with it.
 
@@ -92,9 +139,19 @@ def read_json_body() -> object:
     except UnicodeDecodeError as error:
         raise RequestRejected(messages.REQUEST_BODY_NOT_UTF8) from error
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        parsed = json.loads(
+            text, parse_constant=_reject_constant, parse_int=_bounded_int, parse_float=_finite_float
+        )
+    except _UnusableNumber as error:
+        raise RequestRejected(messages.REQUEST_BODY_NUMBER_TOO_LARGE.format(text=error)) from error
     except json.JSONDecodeError as error:
         detail = f"{error.msg} at line {error.lineno} column {error.colno}"
         raise RequestRejected(messages.REQUEST_BODY_NOT_JSON.format(detail=detail)) from error
     except (ValueError, RecursionError) as error:
         raise RequestRejected(messages.REQUEST_BODY_NOT_JSON.format(detail=error)) from error
+    # Only an escape can make a lone surrogate (decoded UTF-8 has none): look only then.
+    if _LONE_SURROGATE_ESCAPE.search(text):
+        escape = _lone_surrogate(parsed)
+        if escape is not None:
+            raise RequestRejected(messages.REQUEST_BODY_LONE_SURROGATE.format(escape=escape))
+    return parsed

@@ -9,11 +9,16 @@ from mockserver.core import messages
 from mockserver.service import ServiceError
 from mockserver.web.envelope import send_error
 
-__all__ = ["register_error_handlers"]
+__all__ = ["PUBLIC_ROUTES_HINT", "ROUTES_HINT", "register_error_handlers"]
 
 ROUTES_HINT = (
     "Routes: POST /api/reports, GET /api/reports?case_id=, GET /api/reports/:id, "
     "DELETE /api/reports/:id, GET /healthz, and the control API under /_mock/"
+)
+#: The same without the control API, for a public sandbox (``--no-control-api``).
+PUBLIC_ROUTES_HINT = (
+    "Routes: POST /api/reports, GET /api/reports?case_id=, GET /api/reports/:id, "
+    "DELETE /api/reports/:id and GET /healthz"
 )
 # Headers of an HTTP exception worth keeping on the envelope (Allow on 405, Retry-After on 429).
 _KEPT_HEADERS = ("Allow", "Retry-After")
@@ -30,7 +35,11 @@ def _http_error(error: HTTPException) -> Response:
         allowed = ", ".join(sorted(error.valid_methods or ()))
         message = f"Method {request.method} is not allowed on {request.path}. Allowed: {allowed}"
     elif isinstance(error, NotFound) and request.url_rule is None:
-        message = f"No route {request.method} {request.path}. {ROUTES_HINT}"
+        from flask import current_app
+
+        serves_control_api = "control" in current_app.blueprints
+        hint = ROUTES_HINT if serves_control_api else PUBLIC_ROUTES_HINT
+        message = f"No route {request.method} {request.path}. {hint}"
     elif status >= 500:
         message = "Internal error in the mock server; this is a bug, please report it"
     else:

@@ -22,6 +22,7 @@ import socket
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 
+from mockserver.asgi_front import DEFERRED_DELAY_KEY
 from mockserver.core.fault_choice import NON_JSON_BODY, Fault, truncated
 from mockserver.core.rate_limit import RateLimitDecision
 from mockserver.gateway import FAULT_HEADER
@@ -61,7 +62,11 @@ def _inject_before_the_api() -> Response | None:
     gateway = serving.gateway
     target = None if target is None else str(target)
     scope = request_scope(serving, report_id=gateway.report_id_named(route, target))
-    fault = gateway.fault_for(scope, route, target)
+    # Served, the front waits out a latency fault on its event loop, not in this thread.
+    deferred: list[float] | None = request.environ.get(DEFERRED_DELAY_KEY)
+    fault = gateway.fault_for(
+        scope, route, target, wait=None if deferred is None else deferred.append
+    )
     if fault is None:
         return None
     g.fault = fault

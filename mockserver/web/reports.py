@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, g, request
 from mockserver.core import messages
 from mockserver.core.fault_rules import rules_to_spec
 from mockserver.gateway import REPORT_FAULTS_HEADER, parse_report_rules
+from mockserver.service import RequestRejected
 from mockserver.web import (
     API_KEY_HEADER,
     api_gateway,
@@ -57,15 +58,27 @@ def _base_url() -> str:
     return found
 
 
+def _ascii_header(name: str) -> str | None:
+    """A mock-only header's value; a 400 when it holds a byte outside ASCII.
+
+    Servers hand such bytes over as Latin-1 (PEP 3333) or drop them; either way the value
+    is not what the client meant, so it is refused rather than read as absent.
+    """
+    value = request.headers.get(name)
+    if value is not None and not value.isascii():
+        raise RequestRejected(messages.HEADER_NOT_ASCII.format(name=name))
+    return value
+
+
 @reports.post("/reports")
 @gateway_route("create")
 def create_report() -> Response:
     body = read_json_body()
-    faults = parse_report_rules(request.headers.get(REPORT_FAULTS_HEADER))
+    faults = parse_report_rules(_ascii_header(REPORT_FAULTS_HEADER))
     created = reports_api().create(
         request_scope(),
         body,
-        scenario_name=request.headers.get(SCENARIO_HEADER),
+        scenario_name=_ascii_header(SCENARIO_HEADER),
         base_url=_base_url(),
     )
     g.journal_report_id = created["id"]

@@ -51,6 +51,11 @@ def test_a_broken_consumer_exits_1() -> None:
         (["check", "--client-cmd", "node client.js"], "has no {report_id}"),
         (["check", "--client", "sample_clients:polite", "--examples", "-3"], "--examples -3"),
         (["check"], "one of the arguments"),
+        (["check", "--client", "sample_clients:Poller", "--examples", "0"], "is a class"),
+        (
+            ["check", "--client", "sample_clients:poll_generator", "--examples", "0"],
+            "is a generator function",
+        ),
     ],
 )
 def test_usage_errors_exit_2_with_what_to_do(arguments: list[str], message: str) -> None:

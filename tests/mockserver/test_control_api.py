@@ -112,6 +112,14 @@ def test_control_api_can_be_switched_off(app_factory: Any) -> None:
     assert client.get("/healthz").status_code == 200
 
 
+def test_without_the_control_api_a_404_does_not_advertise_it(app_factory: Any) -> None:
+    client = app_factory(CONTROL_API=False).test_client()
+    for path in ("/_mock/clock", "/nowhere"):
+        error = client.get(path).get_json()["error"]
+        assert error.startswith(f"No route GET {path}. Routes: POST /api/reports")
+        assert "/_mock" not in error.removeprefix(f"No route GET {path}.")
+
+
 def test_control_api_is_not_under_api(client: FlaskClient) -> None:
     assert client.get("/api/_mock/clock", headers={"X-API-Key": "sk-a"}).status_code == 404
 

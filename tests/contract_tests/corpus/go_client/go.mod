@@ -1,0 +1,3 @@
+module example.com/reportsclient
+
+go 1.19
