@@ -212,8 +212,8 @@ def waits_for_documented_timeout(run: ClientRun) -> Finding | None:
     if run.raised is None or _seen_terminal(run) or terminal is None or run.lifecycle.not_found:
         return None
     limit = run.lifecycle.documented_timeout - TIMEOUT_MARGIN_SECONDS
-    if terminal.after_seconds > limit or _raised_on_a_shape(run):
-        return None  # the shape, not the deadline: tolerates_documented_shapes names it
+    if terminal.after_seconds > limit or _raised_on_a_shape(run) or _raised_on_a_fault(run):
+        return None  # the shape or the fault, not a deadline: their own rules name them
     return Finding(
         f"the client gave up after {run.ended_at:.0f}s ({type(run.raised).__name__}: {str(run.raised)[:120]}); the report would have been {terminal.status} at +{terminal.after_seconds:g}s",
         f"keep polling a {run.lifecycle.analysis} report for at least {limit:g}s ({run.lifecycle.documented_timeout:g}s documented, {TIMEOUT_MARGIN_SECONDS:g}s margin)",
@@ -280,6 +280,17 @@ def _raised_on_a_shape(run: ClientRun) -> bool:
         return False
     last = run.polls[-1]
     return not last.spoiled and last.served is not None and _odd_shape(last.served)
+
+
+def _raised_on_a_fault(run: ClientRun) -> bool:
+    """Whether the client raised right after a poll an injected fault spoiled (``--strict``:
+    ``survives_transient_faults`` names it)."""
+    return (
+        run.raised is not None
+        and run.last_event == "poll"
+        and bool(run.polls)
+        and run.polls[-1].spoiled
+    )
 
 
 @rule(

@@ -1,4 +1,5 @@
-"""``python -m contract_tests check``: check a client, a consumer or a command.
+"""``python -m contract_tests check``: check a client, a consumer or a command
+(``verify``, provider verification, lives in ``verify_cli``).
 
 Exit status: 0 when every rule holds, 1 when a rule is broken, 2 for a usage error.
 """
@@ -21,6 +22,7 @@ from contract_tests.runner import (
     check_command,
     check_consumer,
 )
+from contract_tests.verify_cli import add_verify_parser, run_verify
 
 __all__ = ["load_callable", "main"]
 
@@ -86,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="resilience profile: also inject transient faults (5xx, 429, dropped connections, slow or garbled answers)",
     )
+    add_verify_parser(commands)
     return parser
 
 
@@ -96,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         arguments = parser.parse_args(argv)
     except SystemExit as exit_:
         return 2 if exit_.code not in (0, None) else 0
+    if arguments.command == "verify":
+        return run_verify(arguments)
     try:
         result = _run(arguments)
     except KitError as error:  # a usage error, or a client the kit cannot judge truly

@@ -141,10 +141,6 @@ class _Observer:
         return None
 
 
-#: Real seconds a command client may run, past the hour of virtual time at its speed-up.
-_COMMAND_GRACE_SECONDS = 10.0
-
-
 class _StopClient(ClientStopped):
     """Thrown into a client's thread when the kit stops it from another thread."""
 
@@ -488,10 +484,6 @@ class MockBackend:
 
 _REAL_TIME_STOP = StopReason(
     "too_long_in_real_time", f"it ran for more than {WALL_CLOCK_LIMIT:g}s of real time"
-)
-_PAST_AN_HOUR = StopReason(
-    "past_an_hour",
-    f"it was still running after {GIVE_UP_LIMIT_SECONDS:g}s (an hour) of virtual time",
 )
 
 

@@ -38,18 +38,6 @@ def _positive(text: str) -> float:
     return value
 
 
-def _positive_seconds(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
-    return value
-
-
-def _env_int(name: str) -> int | None:
-    raw = os.environ.get(name, "").strip()
-    return int(raw) if raw.isdigit() and int(raw) > 0 else None
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The command line, with every option of ``serve`` (from :data:`mockserver.options.OPTIONS`).
 

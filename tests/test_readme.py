@@ -21,6 +21,10 @@ def test_check_your_own_client_example_runs() -> None:
     exec(compile(readme_block("check-your-client"), "README.md", "exec"), {})
 
 
+def test_verify_provider_example_runs() -> None:
+    exec(compile(readme_block("verify-provider"), "README.md", "exec"), {})
+
+
 def test_readme_opens_with_the_two_commands() -> None:
     head = README.read_text().split("\n## ")[0]
     assert "make serve" in head and "make test" in head

@@ -115,7 +115,9 @@ def resilient(report_id: str, *, base_url: str, api_key: str) -> Any:
             response = requests.get(
                 f"{base_url}/api/reports/{report_id}", headers={"X-API-Key": api_key}, timeout=10
             )
-        except requests.ConnectionError:
+        except (
+            requests.RequestException
+        ):  # a dropped connection, cut before or after its status line
             time.sleep(interval)
             continue
         if response.status_code == 429 or response.status_code >= 500:

@@ -54,6 +54,7 @@ def _check(client: CorpusClient, strict: bool, request: pytest.FixtureRequest) -
         for strict in (False, True)
     ],
 )
+@pytest.mark.timeout(300)  # a command with no deadline polls for a whole virtual hour
 def test_the_kit_gives_each_client_of_the_corpus_its_verdict(
     client: CorpusClient, strict: bool, request: pytest.FixtureRequest
 ) -> None:
