@@ -23,6 +23,7 @@ from mockserver.web.store_outage import (
     STORE_OUTAGE_ERRORS,
     install_store_outage_handler,
     store_outage,
+    store_outage_response,
 )
 
 __all__ = ["backend_of", "create_app"]
@@ -82,9 +83,11 @@ def backend_of(app: Flask) -> Backend:
 
 def _journal_request(response: Response) -> Response:
     if not request.path.startswith(_UNJOURNALED_PREFIXES):
+        scope = None
         try:
+            scope = request_scope()
             control_api().record_request(
-                request_scope(),
+                scope,
                 request.method,
                 request.path,
                 request.query_string.decode("latin-1"),
@@ -92,7 +95,13 @@ def _journal_request(response: Response) -> Response:
                 g.get("journal_report_id"),
                 fault=journal_fault_label(),
             )
-        except STORE_OUTAGE_ERRORS as error:  # the answer stands; the outage is logged once
+        except STORE_OUTAGE_ERRORS as error:
+            if scope is not None and scope.deferred_count is not None:
+                # A poll's count goes with its journal entry: neither was written, so the
+                # poll is refused as if the store had failed before it (a 503 the client
+                # retries), and nothing it did is lost.
+                return store_outage_response(error)
+            # Otherwise the request took effect: the answer stands, the outage is logged once.
             store_outage().failed(error, current_app.logger, refused=False)
         else:
             store_outage().answered(current_app.logger)

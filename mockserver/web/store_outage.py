@@ -25,7 +25,9 @@ __all__ = [
     "StoreOutage",
     "install_store_outage_handler",
     "is_store_outage",
+    "outage_answer",
     "store_outage",
+    "store_outage_response",
 ]
 
 #: What ``Retry-After`` tells a client to wait before trying again.
@@ -102,18 +104,27 @@ def store_outage() -> StoreOutage:
     return tracker
 
 
-def _answer_outage(error: Exception) -> Response:
-    store_outage().failed(error, current_app.logger)
-    kind = backend().state.store_kind
+def outage_answer(
+    tracker: StoreOutage, log: Any, kind: str, error: BaseException
+) -> tuple[str, dict[str, str]]:
+    """The 503's message and headers for a request the store failed; counted and logged."""
+    tracker.failed(error, log)
     message = (
         f"The mock's {kind} store is unavailable ({type(error).__name__}: {error}); "
         f"try again in {OUTAGE_RETRY_AFTER_SECONDS} s"
     )
-    return send_error(message, 503, {"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)})
+    return message, {"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)}
+
+
+def store_outage_response(error: BaseException) -> Response:
+    """The 503 with ``Retry-After`` of a request the store failed (in the current app)."""
+    kind = backend().state.store_kind
+    message, headers = outage_answer(store_outage(), current_app.logger, kind, error)
+    return send_error(message, 503, headers)
 
 
 def install_store_outage_handler(app: Flask) -> None:
     """Answer store outages with 503 + ``Retry-After`` in the envelope, logged once each."""
     app.extensions[_EXTENSION_KEY] = StoreOutage()
     for error_type in STORE_OUTAGE_ERRORS:
-        app.register_error_handler(error_type, _answer_outage)
+        app.register_error_handler(error_type, store_outage_response)
