@@ -176,6 +176,23 @@ class FaultPlan:
             rules = self._cached_report_rules[report_id] = self.report_rules(report_id)
         return rules
 
+    def no_rule_applies(self, route: Route, request: RequestScope, report_id: str | None) -> bool:
+        """Whether no rule in force can strike this request, so nothing needs counting now.
+
+        Then a poll's count is left to its journal entry
+        (:attr:`~mockserver.service.RequestScope.deferred_count`) and :meth:`choose` would
+        answer ``None``; otherwise nothing is done, and :meth:`choose` counts and chooses.
+        """
+        self._refresh(request.version)
+        rules = self._cached_active[0]
+        if report_id is None:
+            return not any(not rule.polls for rule in rules)  # poll-number rules need a report
+        if rules or self._cached_rules_of(report_id):
+            return False
+        if route == "poll":
+            request.deferred_count = _count_key(report_id, route)
+        return True
+
     def choose(self, route: Route, request: RequestScope, report_id: str | None) -> Fault | None:
         """The fault of one request, counting it first.
 
@@ -184,19 +201,14 @@ class FaultPlan:
         other request counts within its API key and route since the plan last changed.
         When no rule applies, a poll is counted later, with its journal entry.
         """
-        self._refresh(request.version)
+        if self.no_rule_applies(route, request, report_id):
+            return None
         rules, seed = self._cached_active
         owner = request.owner
         if report_id is not None:
             rules = self._cached_rules_of(report_id) + rules
-            if not rules:
-                if route == "poll":
-                    request.deferred_count = _count_key(report_id, route)
-                return None
             scope = report_id
         else:
-            if not any(not rule.polls for rule in rules):
-                return None  # poll-number rules need a report
             epoch = int(self._store.number(_EPOCH_KEY))
             scope = f"{owner or 'anonymous'}@{epoch}"
         number = int(self._store.add_to_number(_count_key(scope, route), 1))

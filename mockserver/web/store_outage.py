@@ -12,11 +12,13 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app
 
-from mockserver.web import backend
+from mockserver.service import RequestScope
+from mockserver.web import Backend, backend
 from mockserver.web.envelope import send_error
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "install_store_outage_handler",
     "is_store_outage",
     "outage_answer",
+    "record_in_journal",
     "store_outage",
     "store_outage_response",
 ]
@@ -96,6 +99,33 @@ class StoreOutage:
         log.warning(
             "store available again after %.1f s; %d request(s) were answered 503", lasted, refused
         )
+
+
+def record_in_journal(
+    serving: Backend,
+    tracker: StoreOutage,
+    log: Any,
+    scope_of: Callable[[], RequestScope],
+    entry: tuple[str, str, str, int, str | None, str | None],
+) -> BaseException | None:
+    """Journal an answered request: ``entry`` is (method, path, query, status, report id,
+    fault label). ``None`` when the answer stands; the store's error when it must become
+    the outage's 503 instead: a poll whose count goes with its entry (neither was written,
+    so the client retries and nothing it did is lost). Any other request took effect: its
+    answer stands and the outage is logged once.
+    """
+    method, path, query, status, report_id, fault = entry
+    scope = None
+    try:
+        scope = scope_of()
+        serving.control.record_request(scope, method, path, query, status, report_id, fault=fault)
+    except STORE_OUTAGE_ERRORS as error:
+        if scope is not None and scope.deferred_count is not None:
+            return error
+        tracker.failed(error, log, refused=False)
+    else:
+        tracker.answered(log)
+    return None
 
 
 def store_outage() -> StoreOutage:
