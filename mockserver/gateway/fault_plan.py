@@ -176,6 +176,20 @@ class FaultPlan:
             rules = self._cached_report_rules[report_id] = self.report_rules(report_id)
         return rules
 
+    def surely_no_rule(self, version: float, report_id: str) -> bool:
+        """Whether, by what this worker cached as of cache ``version``, no rule is in force
+        for requests about this report (no store read; ``False`` when unsure)."""
+        return (
+            version == self._version
+            and not self._cached_active[0]
+            and (not self._any_report_rules or self._cached_report_rules.get(report_id) == ())
+        )
+
+    @staticmethod
+    def poll_count_key(report_id: str) -> str:
+        """The shared number counting a report's polls."""
+        return _count_key(report_id, "poll")
+
     def no_rule_applies(self, route: Route, request: RequestScope, report_id: str | None) -> bool:
         """Whether no rule in force can strike this request, so nothing needs counting now.
 

@@ -57,6 +57,12 @@ class SharedClock:
         self._advanced = self._store.number(_ADVANCED_KEY)
         self._version = version
 
+    @property
+    def cached_version(self) -> float | None:
+        """The store's cache version this worker's anchor and advance are as of (``None``
+        before the first request)."""
+        return self._version
+
     def anchor(self) -> ClockAnchor:
         """The shared anchor, as of the store's current cache version."""
         self._refresh(self._store.number(CACHE_VERSION_KEY))

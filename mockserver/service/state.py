@@ -19,7 +19,7 @@ from mockserver.core.lifecycle import ReportRecord
 from mockserver.core.signing import UrlSigner
 from mockserver.service.shared_clock import SharedClock
 from mockserver.settings import Settings
-from mockserver.store.base import CACHE_VERSION_KEY, ReportStore
+from mockserver.store.base import CACHE_VERSION_KEY, JournalEntry, ReportStore
 
 __all__ = [
     "DOCUMENT_TYPES",
@@ -140,6 +140,26 @@ class ServiceState:
         if report_id:
             scope._found[("", report_id, False)] = record
         return scope
+
+    def poll_scope(
+        self, owner: str, report_id: str, *, version: float, path: str, query: str, count: str
+    ) -> tuple[RequestScope, bool]:
+        """A poll's scope and, in the same store operation, its journal entry when this
+        worker's caches are as of ``version`` still (the caller knows that no fault rule
+        applies then): ``GET path?query`` answered 200 at the scope's time, counting
+        ``count``. ``(scope, True)`` when the entry was written; ``(scope, False)`` when the
+        report is not the owner's or the caches are stale (then nothing was written).
+        """
+        now = self.clock.now_at_version(version)
+        entry = JournalEntry("GET", path, query, 200, now, report_id, None)
+        record, stored, written = self.store.report_number_and_entry(
+            report_id, CACHE_VERSION_KEY, owner=owner, expected=version, entry=entry, count=count
+        )
+        if not written:
+            now = self.clock.now_at_version(stored)
+        scope = RequestScope(now, owner, version=stored)
+        scope._found[("", report_id, False)] = record
+        return scope, written
 
     def find(
         self,

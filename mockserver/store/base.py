@@ -7,12 +7,18 @@ sees the same reports at the same virtual time and signs URLs with the same secr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from mockserver.core.lifecycle import ReportRecord
 
-__all__ = ["CACHE_VERSION_KEY", "JournalEntry", "ReportStore", "StoreError"]
+__all__ = [
+    "CACHE_VERSION_KEY",
+    "JournalEntry",
+    "ReportStore",
+    "StoreError",
+    "journal_if_current",
+]
 
 #: The shared number every worker reads with a request's first store operation: whoever
 #: changes a value that workers cache (the clock's anchor or advance, the fault plan, a
@@ -58,6 +64,25 @@ class ReportStore(Protocol):
 
         A request's first store operation: the report it concerns and the store's version
         of what workers cache (see :class:`~mockserver.service.shared_clock.SharedClock`).
+        """
+
+    def report_number_and_entry(
+        self,
+        report_id: str,
+        key: str,
+        *,
+        owner: str,
+        expected: float,
+        entry: JournalEntry,
+        count: str,
+    ) -> tuple[ReportRecord | None, float, bool]:
+        """As :meth:`report_and_number`, and in the same operation, only when the report
+        exists, is filed under ``owner`` and the number under ``key`` is ``expected``:
+        :meth:`append_request` of ``entry`` with the report's scenario, counting ``count``.
+        The last value says whether the entry was written.
+
+        A poll's one round trip: the worker guesses its journal entry from its caches (as of
+        cache version ``expected``) and the store keeps it only if the guess holds.
         """
 
     def reports_for_case(self, owner: str, case_id: str) -> list[ReportRecord]:
@@ -121,3 +146,22 @@ class ReportStore(Protocol):
 
     def close(self) -> None:
         """Release connections and files."""
+
+
+def journal_if_current(
+    store: ReportStore,
+    report_id: str,
+    key: str,
+    *,
+    owner: str,
+    expected: float,
+    entry: JournalEntry,
+    count: str,
+) -> tuple[ReportRecord | None, float, bool]:
+    """:meth:`ReportStore.report_number_and_entry` as two operations, for the stores where
+    an operation costs no round trip (memory, SQLite: the write takes the lock either way)."""
+    record, number = store.report_and_number(report_id, key)
+    if record is None or record.owner != owner or number != expected:
+        return record, number, False
+    store.append_request(replace(entry, scenario=record.scenario), count=count)
+    return record, number, True

@@ -13,7 +13,7 @@ from typing import Any
 
 from mockserver.core.case_profile import CaseProfile
 from mockserver.core.lifecycle import Phase, ReportRecord
-from mockserver.store.base import JournalEntry
+from mockserver.store.base import JournalEntry, journal_if_current
 
 __all__ = ["MemoryStore"]
 
@@ -96,6 +96,20 @@ class MemoryStore:
     ) -> tuple[ReportRecord | None, float]:
         record = self._reports.get(report_id) if report_id else None
         return record, self._numbers.get(key, 0.0)
+
+    def report_number_and_entry(
+        self,
+        report_id: str,
+        key: str,
+        *,
+        owner: str,
+        expected: float,
+        entry: JournalEntry,
+        count: str,
+    ) -> tuple[ReportRecord | None, float, bool]:
+        return journal_if_current(
+            self, report_id, key, owner=owner, expected=expected, entry=entry, count=count
+        )
 
     def reports_for_case(self, owner: str, case_id: str) -> list[ReportRecord]:
         with self._lock:

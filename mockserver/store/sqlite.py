@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from mockserver.core.lifecycle import ReportRecord
-from mockserver.store.base import JournalEntry, StoreError
+from mockserver.store.base import JournalEntry, StoreError, journal_if_current
 from mockserver.store.codec import entry_from_json, entry_to_json, record_from_json, record_to_json
 
 __all__ = ["SQLiteStore", "sqlite_path_from_url"]
@@ -183,6 +183,20 @@ class SQLiteStore:
         )
         number = 0.0 if row[0] is None else float(row[0])
         return (None if row[1] is None else _record_from_row(row[1:])), number
+
+    def report_number_and_entry(
+        self,
+        report_id: str,
+        key: str,
+        *,
+        owner: str,
+        expected: float,
+        entry: JournalEntry,
+        count: str,
+    ) -> tuple[ReportRecord | None, float, bool]:
+        return journal_if_current(
+            self, report_id, key, owner=owner, expected=expected, entry=entry, count=count
+        )
 
     def reports_for_case(self, owner: str, case_id: str) -> list[ReportRecord]:
         rows = (

@@ -15,6 +15,11 @@ view make, in the same order:
 4. the journal entry with the poll's count (one store write); when the store cannot take
    it, the outage's 503 with ``Retry-After``, as Flask answers.
 
+When the worker's caches show no fault rule for the report, steps 1 and 4 are one store
+operation (:meth:`~mockserver.service.ServiceState.poll_scope`): the entry is written with
+the read, and kept only if the caches were current and the report is the caller's (then the
+answer is a 200 whatever the report's state). On Redis that makes a poll one round trip.
+
 Everything else goes to Flask unchanged: other routes and methods, a missing or refused key,
 a poll that a fault rule may strike or that the rate limit counts, and any error. A poll
 handed over after step 1 carries its scope in the environ (:data:`SCOPE_ENVIRON_KEY`), so
@@ -145,9 +150,21 @@ class FastPoll:
         if not key.startswith("sk-") or (accepted and key not in accepted):
             return None  # Flask answers the 401, after the gateway's faults
         serving = self._backend
+        state, gateway = serving.state, serving.gateway
+        query: str = environ.get("QUERY_STRING", "")
+        owner = self._owner(key)
         try:
-            scope = serving.state.scope(self._owner(key), target)
-            if not serving.gateway.unfaulted(scope, "poll", target):
+            version = state.clock.cached_version
+            if version is not None and gateway.faults.surely_no_rule(version, target):
+                # The journal entry goes with the read (one Redis round trip) if the caches
+                # still hold: then the answer is 200, whatever the report's state.
+                count = gateway.faults.poll_count_key(target)
+                scope, journaled = state.poll_scope(
+                    owner, target, version=version, path=path, query=query, count=count
+                )
+            else:
+                scope, journaled = state.scope(owner, target), False
+            if not journaled and not gateway.unfaulted(scope, "poll", target):
                 environ[SCOPE_ENVIRON_KEY] = scope  # Flask counts, chooses and answers
                 return None
             found = serving.reports.get(
@@ -155,11 +172,12 @@ class FastPoll:
             )
             body = {"success": True, "data": found}
             self._check(body, 200, path)
-        except Exception:  # nothing was written yet
+        except Exception:
             # A store outage, a response that breaks the schemas, a bug: Flask asks again
             # and answers it as documented (the 503, the violation, the 500 envelope).
             return None
-        query = environ.get("QUERY_STRING", "")
+        if journaled:
+            return _json_answer(200, body, None)
         entry = ("GET", path, query, 200, found["id"] if found else target, None)
         failed = record_in_journal(serving, self._tracker, self._log, lambda: scope, entry)
         if failed is not None:

@@ -207,6 +207,28 @@ def test_a_report_and_a_number_read_together(store: ReportStore) -> None:
     assert store.report_and_number(None, "absent") == (None, 0.0)
 
 
+def test_a_poll_entry_is_written_with_the_read_only_when_the_guess_holds(
+    store: ReportStore,
+) -> None:
+    store.add_report(replace(make_record("rpt_1"), scenario="slow"))
+    store.add_to_number("version", 3)
+    guessed = JournalEntry("GET", "/api/reports/rpt_1", "a=1", 200, 7.0, "rpt_1", None)
+
+    def poll(report_id: str, owner: str, expected: float) -> tuple[bool, float]:
+        record, number, written = store.report_number_and_entry(
+            report_id, "version", owner=owner, expected=expected, entry=guessed, count="polls"
+        )
+        assert record == store.get_report(report_id) and number == 3.0
+        return written, store.number("polls")
+
+    assert poll("rpt_1", "owner-b", 3.0) == (False, 0.0)  # another tenant's report
+    assert poll("rpt_1", "owner-a", 2.0) == (False, 0.0)  # the caches are stale
+    assert poll("rpt_unknown", "owner-a", 3.0) == (False, 0.0)
+    assert store.requests(10) == ([], 0)
+    assert poll("rpt_1", "owner-a", 3.0) == (True, 1.0)
+    assert store.requests(10) == ([replace(guessed, scenario="slow")], 1)
+
+
 def test_an_expiring_number_accumulates_until_it_lapses(store: ReportStore) -> None:
     store.add_to_expiring_number("window", 1, now=0.0, expires_at=60.0)
     assert store.add_to_expiring_number("window", 1, now=30.0, expires_at=60.0) == 2
