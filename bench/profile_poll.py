@@ -66,10 +66,17 @@ def environ_for(path: str, method: str = "GET", body: object | None = None) -> d
 
 
 class StoreOperations:
-    """Counts the calls of a store's interface, by name, by wrapping the store's methods."""
+    """Counts the calls of a store's interface, by name, by wrapping the store's methods.
+
+    A call made of other calls of the interface (SQLite's and memory's
+    ``report_number_and_entry`` is a read and a write) counts as those calls: only the
+    innermost calls are store operations.
+    """
 
     def __init__(self, store: ReportStore) -> None:
         self.counts: dict[str, int] = {}
+        self._depth = 0
+        self._nested = False
         for name in dir(type(store)):
             method = getattr(store, name)
             if name.startswith("_") or not callable(method) or name == "close":
@@ -79,8 +86,15 @@ class StoreOperations:
     def _counting(self, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(method)
         def counted(*args: Any, **kwargs: Any) -> Any:
-            self.counts[name] = self.counts.get(name, 0) + 1
-            return method(*args, **kwargs)
+            self._depth += 1
+            self._nested = False
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self._depth -= 1
+                if not self._nested:  # made no call of the interface: an operation
+                    self.counts[name] = self.counts.get(name, 0) + 1
+                self._nested = self._depth > 0
 
         return counted
 
