@@ -10,8 +10,8 @@ its workers after opening the store never shares a connection across processes.
 Reports are stored as :mod:`mockserver.store.codec` text, with the columns the queries need
 (owner, case id, creation and cancellation time) beside it; the journal is a ring of
 ``journal_size`` slots, each append one statement that overwrites the oldest slot (and, for
-a poll, adds to the report's poll counter through a trigger on the ``journal_counting``
-view, still one statement).
+a poll, one more adding to the report's poll counter, in the same transaction). A worker's
+threads append together (:mod:`mockserver.store.group_commit`): one transaction per batch.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pathlib import Path
 from mockserver.core.lifecycle import ReportRecord
 from mockserver.store.base import JournalEntry, StoreError, journal_if_current
 from mockserver.store.codec import entry_from_json, entry_to_json, record_from_json, record_to_json
+from mockserver.store.group_commit import GroupCommit
 
 __all__ = ["SQLiteStore", "sqlite_path_from_url"]
 
@@ -53,16 +54,6 @@ CREATE TABLE IF NOT EXISTS journal (
     position INTEGER NOT NULL UNIQUE,
     entry TEXT NOT NULL
 );
-CREATE VIEW IF NOT EXISTS journal_counting (size, entry, count_key) AS
-    SELECT NULL, NULL, NULL WHERE 0;
-CREATE TRIGGER IF NOT EXISTS journal_counting_insert INSTEAD OF INSERT ON journal_counting
-BEGIN
-    INSERT OR REPLACE INTO journal (slot, position, entry)
-        SELECT (last + 1) % NEW.size, last + 1, NEW.entry
-        FROM (SELECT coalesce(max(position), 0) AS last FROM journal) WHERE NEW.size > 0;
-    INSERT INTO shared_numbers (key, value) VALUES (NEW.count_key, 1)
-        ON CONFLICT (key) DO UPDATE SET value = value + 1;
-END;
 """
 _BUSY_TIMEOUT_SECONDS = 10.0
 #: Connections a forked child inherited from its parent: never used and never closed in the
@@ -103,6 +94,7 @@ class SQLiteStore:
         self._connections_lock = threading.Lock()
         self._owner_pid = os.getpid()
         self._additions_since_sweep = 0
+        self._journal_writer = GroupCommit(self._append_batch)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._create_schema()
@@ -326,23 +318,44 @@ class SQLiteStore:
     # --- journal --------------------------------------------------------------------------
 
     def append_request(self, entry: JournalEntry, *, count: str | None = None) -> None:
-        # One statement, so atomic across processes and one short hold of the write lock:
-        # the next position goes into slot position % size, replacing the entry that was
-        # there (the oldest one); with ``count``, a trigger adds 1 to that number too.
-        if count is not None:
-            self._connection().execute(
-                "INSERT INTO journal_counting (size, entry, count_key) VALUES (?, ?, ?)",
-                (self.journal_size, entry_to_json(entry), count),
+        # The entries of this process's threads are written together (group commit): one
+        # thread writes all that are queued in one transaction, so the write lock is taken
+        # once per batch and no thread sleeps in SQLite's busy handler behind its siblings.
+        if count is None and self.journal_size <= 0:
+            return
+        self._journal_writer.submit((entry_to_json(entry), count))
+
+    def _append_batch(self, batch: list[tuple[str, str | None]]) -> None:
+        connection = self._connection()
+        if len(batch) == 1 and batch[0][1] is None:  # one statement is its own transaction
+            self._append_one(connection, batch[0][0])
+            return
+        connection.execute("BEGIN IMMEDIATE")  # the write lock, once for the whole batch
+        try:
+            for text, count in batch:
+                self._append_one(connection, text)
+                if count is not None:
+                    connection.execute(
+                        "INSERT INTO shared_numbers (key, value) VALUES (?, 1)"
+                        " ON CONFLICT (key) DO UPDATE SET value = value + 1",
+                        (count,),
+                    )
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+
+    def _append_one(self, connection: sqlite3.Connection, text: str) -> None:
+        # The next position goes into slot position % size, replacing the entry that was
+        # there (the oldest one).
+        if self.journal_size > 0:
+            connection.execute(
+                "INSERT OR REPLACE INTO journal (slot, position, entry)"
+                " SELECT (last + 1) % ?, last + 1, ?"
+                " FROM (SELECT coalesce(max(position), 0) AS last FROM journal)",
+                (self.journal_size, text),
             )
-            return
-        if self.journal_size <= 0:
-            return
-        self._connection().execute(
-            "INSERT OR REPLACE INTO journal (slot, position, entry)"
-            " SELECT (last + 1) % ?, last + 1, ?"
-            " FROM (SELECT coalesce(max(position), 0) AS last FROM journal)",
-            (self.journal_size, entry_to_json(entry)),
-        )
 
     def requests(self, limit: int) -> tuple[list[JournalEntry], int]:
         connection = self._connection()
