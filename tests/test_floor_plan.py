@@ -179,7 +179,10 @@ def test_a_poll_looks_its_report_up_once_and_reads_the_clock_once(scenario: str)
     assert counts["append_request"] == 1, counts
     counts.clear()  # the first poll after the advance read the fault rules again; now nothing
     client.get(f"/api/reports/{created['id']}", headers=key)
-    assert counts == {"report_and_number": 1, "append_request": 1}, counts
+    # One call with the journal entry guessed from the caches; on memory:// (as on SQLite)
+    # it is made of the read and the write (on Redis it is one script).
+    expected = {"report_number_and_entry": 1, "report_and_number": 1, "append_request": 1}
+    assert counts == expected, counts
 
 
 def test_every_api_and_storage_view_is_tagged_with_its_gateway_route() -> None:
