@@ -44,6 +44,7 @@ from mockserver.web.reports import base_url_of
 from mockserver.web.store_outage import (
     StoreOutage,
     outage_answer,
+    outage_tracker_of,
     record_in_journal,
 )
 
@@ -102,7 +103,7 @@ class FastPoll:
     def __init__(self, app: Flask, flask_wsgi: WSGIApplication) -> None:
         self._flask = flask_wsgi
         self._backend: Backend = app.extensions[EXTENSION_KEY]
-        self._tracker: StoreOutage = app.extensions["mockserver.store_outage"]
+        self._tracker: StoreOutage = outage_tracker_of(app)
         self._log = app.logger
         self._accepted: Any = app.config.get("API_KEYS")
         self._mode = str(app.config.get("VALIDATE_RESPONSES", "off"))
@@ -176,7 +177,8 @@ class FastPoll:
             # A store outage, a response that breaks the schemas, a bug: Flask asks again
             # and answers it as documented (the 503, the violation, the 500 envelope).
             return None
-        if journaled:
+        if journaled:  # a write got through: an outage this worker saw is over
+            self._tracker.answered(self._log)
             return _json_answer(200, body, None)
         entry = ("GET", path, query, 200, found["id"] if found else target, None)
         failed = record_in_journal(serving, self._tracker, self._log, lambda: scope, entry)

@@ -28,6 +28,7 @@ __all__ = [
     "install_store_outage_handler",
     "is_store_outage",
     "outage_answer",
+    "outage_tracker_of",
     "record_in_journal",
     "store_outage",
     "store_outage_response",
@@ -128,10 +129,15 @@ def record_in_journal(
     return None
 
 
+def outage_tracker_of(app: Flask) -> StoreOutage:
+    """``app``'s outage tracker (set up by :func:`install_store_outage_handler`)."""
+    tracker: StoreOutage = app.extensions[_EXTENSION_KEY]
+    return tracker
+
+
 def store_outage() -> StoreOutage:
     """The current app's outage tracker."""
-    tracker: StoreOutage = current_app.extensions[_EXTENSION_KEY]
-    return tracker
+    return outage_tracker_of(current_app)
 
 
 def outage_answer(
