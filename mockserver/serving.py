@@ -51,6 +51,7 @@ __all__ = [
     "UnsharedStore",
     "check_store_is_shared",
     "config_environment",
+    "inline_polls",
     "run",
     "worker_app",
 ]
@@ -155,10 +156,10 @@ def worker_app() -> BufferedWsgiFront:
         download_threads=int(option("DOWNLOAD_THREADS")),
     )
     use_render_processes(int(option("RENDER_PROCESSES")))
-    return BufferedWsgiFront(_with_worker_header(app), limits, inline=_inline_polls(app))
+    return BufferedWsgiFront(_with_worker_header(app), limits, inline=inline_polls(app))
 
 
-def _inline_polls(app: Flask) -> InlineAnswerer | None:
+def inline_polls(app: Flask) -> InlineAnswerer | None:
     """On ``memory://`` (a poll waits for no I/O), the lean poll answered on the event loop."""
     from mockserver.app import backend_of
     from mockserver.web.fast_poll import FastPoll
