@@ -229,6 +229,24 @@ def test_a_poll_entry_is_written_with_the_read_only_when_the_guess_holds(
     assert store.requests(10) == ([replace(guessed, scenario="slow")], 1)
 
 
+def test_a_redis_report_written_without_its_scenario_field_is_polled_in_two_trips(
+    new_store_url: Callable[[str], str],
+) -> None:
+    from mockserver.store.redis_store import RedisStore
+
+    store = open_store(new_store_url("redis"))
+    assert isinstance(store, RedisStore)
+    store.add_report(make_record("rpt_old"))
+    store._redis.hdel(store._key("report", "rpt_old"), "scenario")  # as an older version wrote
+    guessed = JournalEntry("GET", "/api/reports/rpt_old", "", 200, 7.0, "rpt_old", None)
+    record, _, written = store.report_number_and_entry(
+        "rpt_old", "version", owner="owner-a", expected=0.0, entry=guessed, count="polls"
+    )
+    assert record == make_record("rpt_old") and not written
+    assert store.requests(10) == ([], 0) and store.number("polls") == 0
+    store.close()
+
+
 def test_an_expiring_number_accumulates_until_it_lapses(store: ReportStore) -> None:
     store.add_to_expiring_number("window", 1, now=0.0, expires_at=60.0)
     assert store.add_to_expiring_number("window", 1, now=30.0, expires_at=60.0) == 2
