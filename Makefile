@@ -56,6 +56,7 @@ check: lint typecheck test
 .PHONY: bench
 bench: setup
 	$(PY) bench/run.py --output bench/RESULTS.md
+	$(PY) bench/ceiling.py --output bench/RESULTS-ceiling.md
 	$(PY) bench/contract_kit.py
 
 .PHONY: clean
