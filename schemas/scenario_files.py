@@ -38,6 +38,7 @@ SCENARIO_FORMAT = 1
 DOCUMENTED_OUTPUT_FIELDS = ("pdf_url", "docx_url", "report")
 _TERMINAL = ("completed", "failed", "cancelled")
 _ORDER = {"pending": 0, "processing": 1, "completed": 2, "failed": 2, "cancelled": 2}
+_ROOT = re.compile(r"\$(?=[.\[:])")  # the root of a JSON path in a message
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 #: More than this many problems in one file are summed up, not listed.
 _SHOWN_PROBLEMS = 12
@@ -211,7 +212,8 @@ def _scenarios_of(path: Path) -> tuple[list[LoadedScenario], bool]:
             raise ScenarioFileError(source, problems)
         loaded = []
         for index, item in enumerate(document["scenarios"]):
-            found = [f"$.scenarios[{index}]{problem[1:]}" for problem in scenario_problems(item)]
+            inside = f"$.scenarios[{index}]"  # every path of the message, not only the first
+            found = [_ROOT.sub(inside, problem) for problem in scenario_problems(item)]
             if found:
                 raise ScenarioFileError(source, found)
             loaded.append(LoadedScenario(item["name"], item, source))

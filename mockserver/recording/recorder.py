@@ -89,6 +89,7 @@ class LifecycleRecorder:
         self._created_real: dict[str, float] = {}
         self._fetches = ThreadPoolExecutor(max_workers=2, thread_name_prefix="recorder-fetch")
         self.written: set[Path] = set()
+        self._finished: set[Path] = set()  # files whose report reached a terminal status
 
     # --- what the proxy tells ---------------------------------------------------------------
 
@@ -190,19 +191,18 @@ class LifecycleRecorder:
         temporary = path.with_name(f".{path.name}.tmp")
         temporary.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         os.replace(temporary, path)
-        first = path not in self.written
+        news = path not in self.written or (seen.terminal and path not in self._finished)
         self.written.add(path)
-        if self._log is None:
+        if seen.terminal:
+            self._finished.add(path)
+        if self._log is None or not news:
             return
         problems = scenario_problems(document)
         if problems:
-            print(
-                f"recorded {path}, but it will not replay: {'; '.join(problems)}",
-                file=self._log,
-                flush=True,
-            )
-        elif first or seen.terminal:
-            print(f"recorded {path}: {seen.summary()}", file=self._log, flush=True)
+            shown = f"{path}, but it will not replay: {'; '.join(problems)}"
+        else:
+            shown = f"{path}: {seen.summary()}"
+        print(f"recorded {shown}", file=self._log, flush=True)
 
     def close(self) -> None:
         """Finish the document checks under way (their results are written)."""
