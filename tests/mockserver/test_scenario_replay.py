@@ -96,7 +96,7 @@ def test_a_failure_replays_its_states_at_their_times(api: ApiClient) -> None:
     assert failed["status"] == "failed"
     assert failed["progress"]["message"] == "Report generation failed: template error"
     assert failed["updated_at"] == "2026-01-15T10:31:35Z"  # created at 10:30:00, +95 s
-    assert list(failed)[0] == "region"  # extra fields first, as recorded and as the mock serves
+    assert next(iter(failed)) == "region"  # extra fields first, as the mock serves them
 
 
 def test_the_file_stem_chooses_it_too(api: ApiClient) -> None:
