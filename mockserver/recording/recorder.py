@@ -90,6 +90,7 @@ class LifecycleRecorder:
         self._fetches = ThreadPoolExecutor(max_workers=2, thread_name_prefix="recorder-fetch")
         self.written: set[Path] = set()
         self._finished: set[Path] = set()  # files whose report reached a terminal status
+        self._warned: dict[Path, str] = {}  # the problems last printed for a file
 
     # --- what the proxy tells ---------------------------------------------------------------
 
@@ -195,14 +196,16 @@ class LifecycleRecorder:
         self.written.add(path)
         if seen.terminal:
             self._finished.add(path)
-        if self._log is None or not news:
+        if self._log is None:
             return
-        problems = scenario_problems(document)
-        if problems:
-            shown = f"{path}, but it will not replay: {'; '.join(problems)}"
-        else:
-            shown = f"{path}: {seen.summary()}"
-        print(f"recorded {shown}", file=self._log, flush=True)
+        problems = "; ".join(scenario_problems(document))
+        if problems and problems != self._warned.get(path):
+            self._warned[path] = problems
+            print(
+                f"recorded {path}, but it will not replay: {problems}", file=self._log, flush=True
+            )
+        elif news and not problems:
+            print(f"recorded {path}: {seen.summary()}", file=self._log, flush=True)
 
     def close(self) -> None:
         """Finish the document checks under way (their results are written)."""
