@@ -261,3 +261,11 @@ def test_export_errors_say_what_to_ask_instead(api: ApiClient) -> None:
         report_id="rpt_nope"
     )
     assert export(api) == {"scenarios": []}
+
+
+def test_the_inspector_shows_a_replayed_report(api: ApiClient) -> None:
+    created = api.create(scenario="file:never_ends")
+    overviews = api.client.get("/_mock/reports").get_json()["data"]["reports"]
+    assert [(o["id"], o["scenario"]) for o in overviews] == [(created["id"], "file:never_ends")]
+    page = api.client.get(f"/_mock/reports/{created['id']}")
+    assert page.status_code == 200
