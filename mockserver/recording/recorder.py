@@ -190,7 +190,8 @@ class LifecycleRecorder:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / f"{seen.name}.json"
         temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
         news = path not in self.written or (seen.terminal and path not in self._finished)
         self.written.add(path)
