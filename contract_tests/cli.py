@@ -88,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="resilience profile: also inject transient faults (5xx, 429, dropped connections, slow or garbled answers)",
     )
+    check.add_argument(
+        "--examples-from",
+        action="append",
+        metavar="PATH",
+        help="a scenario file (mockserver record, GET /_mock/requests?format=scenario) or a "
+        "directory of them: each recorded lifecycle runs as an explicit example (repeatable)",
+    )
     add_verify_parser(commands)
     return parser
 
@@ -120,11 +127,21 @@ def _run(arguments: argparse.Namespace) -> CheckResult:
             examples=examples,
             seed=arguments.seed,
             strict=arguments.strict,
+            examples_from=arguments.examples_from,
         )
     examples = DEFAULT_EXAMPLES if arguments.examples is None else arguments.examples
     if arguments.consumer:
         return check_consumer(
-            load_callable(arguments.consumer), examples=examples, seed=arguments.seed
+            load_callable(arguments.consumer),
+            examples=examples,
+            seed=arguments.seed,
+            examples_from=arguments.examples_from,
         )
     client = load_callable(arguments.client)
-    return check_client(client, examples=examples, seed=arguments.seed, strict=arguments.strict)
+    return check_client(
+        client,
+        examples=examples,
+        seed=arguments.seed,
+        strict=arguments.strict,
+        examples_from=arguments.examples_from,
+    )

@@ -66,13 +66,24 @@ class ContractKit:
             pytest.fail(render_result(result), pytrace=False)
         return result
 
-    def check_client(self, client: Callable[..., Any], *, strict: bool = False) -> Any:
+    def check_client(
+        self, client: Callable[..., Any], *, strict: bool = False, examples_from: Any = None
+    ) -> Any:
         """Check a Python polling client ``client(report_id, *, base_url, api_key)``;
-        ``strict`` adds the resilience profile (injected transient faults)."""
+        ``strict`` adds the resilience profile (injected transient faults); ``examples_from``
+        (scenario files or directories) adds each recorded lifecycle as an explicit example."""
         from contract_tests.runner import DEFAULT_EXAMPLES, check_client
 
         budget = self._budget(DEFAULT_EXAMPLES)
-        return self._verdict(check_client(client, examples=budget, seed=self.seed, strict=strict))
+        return self._verdict(
+            check_client(
+                client,
+                examples=budget,
+                seed=self.seed,
+                strict=strict,
+                examples_from=examples_from,
+            )
+        )
 
     def check_consumer(self, consumer: Callable[[Any], Any]) -> Any:
         """Check a consumer ``consumer(data)`` of completed reports."""
@@ -82,12 +93,14 @@ class ContractKit:
             check_consumer(consumer, examples=self._budget(DEFAULT_EXAMPLES), seed=self.seed)
         )
 
-    def check_command(self, command: str) -> Any:
+    def check_command(self, command: str, *, examples_from: Any = None) -> Any:
         """Check a client in any language, run as ``command`` with ``{report_id}``."""
         from contract_tests.runner import DEFAULT_COMMAND_EXAMPLES, check_command
 
         budget = self._budget(DEFAULT_COMMAND_EXAMPLES)
-        return self._verdict(check_command(command, examples=budget, seed=self.seed))
+        return self._verdict(
+            check_command(command, examples=budget, seed=self.seed, examples_from=examples_from)
+        )
 
 
 @pytest.fixture

@@ -31,6 +31,11 @@ from contract_tests.examples import (
 from contract_tests.harness import MockBackend
 from contract_tests.model import Lifecycle
 from contract_tests.runs import ClientRun
+from contract_tests.scenario_examples import (
+    ExamplesFrom,
+    scenario_consumer_reports,
+    scenario_lifecycles,
+)
 from contract_tests.strategies import completed_report_data, lifecycles, strict_lifecycles
 
 __all__ = ["DEFAULT_EXAMPLES", "CheckResult", "check_client", "check_command", "check_consumer"]
@@ -212,6 +217,7 @@ def _run_lifecycles(
     seed: int | None,
     rules: list[str] | None,
     strict: bool,
+    recorded: list[Lifecycle] | None = None,
 ) -> CheckResult:
     result = CheckResult(target=target, rules=_select(rules, RULES, strict=strict), strict=strict)
     counter = iter(range(10**9))
@@ -227,6 +233,7 @@ def _run_lifecycles(
 
     strategy = strict_lifecycles() if strict else lifecycles()
     explicit = explicit_lifecycles() + (explicit_fault_lifecycles() if strict else [])
+    explicit += recorded or []  # scenario files (--examples-from): run like the kit's own
     _search(strategy, explicit, examples, seed, run_with(result.rules), result)
     _shrink_the_rest(result, strategy, examples, seed, run_with)
     return result
@@ -261,15 +268,18 @@ def check_client(
     seed: int | None = 0,
     rules: list[str] | None = None,
     strict: bool = False,
+    examples_from: ExamplesFrom = None,
 ) -> CheckResult:
     """Check a Python polling client ``client(report_id, *, base_url, api_key)``: a function,
     or an ``async def`` coroutine function (run on the kit's virtual-time event loop).
 
     ``strict`` adds the resilience profile: transient faults on some polls, and the rules
-    ``survives_transient_faults`` and ``honours_retry_after``.
+    ``survives_transient_faults`` and ``honours_retry_after``. ``examples_from`` (scenario
+    files, or directories of them) adds each recorded lifecycle as an explicit example.
     """
     _validate_budget(examples, seed)
     _validate_client(client)
+    recorded = scenario_lifecycles(examples_from)
     backend = MockBackend()
     try:
         name = (
@@ -282,6 +292,7 @@ def check_client(
             seed,
             rules,
             strict,
+            recorded,
         )
     finally:
         backend.close()
@@ -313,14 +324,17 @@ def check_command(
     seed: int | None = 0,
     rules: list[str] | None = None,
     strict: bool = False,
+    examples_from: ExamplesFrom = None,
 ) -> CheckResult:
     """Check a client in any language: ``command`` with ``{report_id}``, on the kit's
-    discrete-event clock (the preload library, or the syscall tracer for Go and static builds)."""
+    discrete-event clock (the preload library, or the syscall tracer for Go and static builds);
+    ``examples_from`` as for :func:`check_client`."""
     _validate_budget(examples, seed)
     if "{report_id}" not in command:
         raise UsageError(
             f"command={command!r} has no {{report_id}}: write e.g. 'node client.js {{report_id}}'"
         )
+    recorded = scenario_lifecycles(examples_from)
     backend = MockBackend()
     try:
         return _run_lifecycles(
@@ -330,16 +344,23 @@ def check_command(
             seed,
             rules,
             strict,
+            recorded,
         )
     finally:
         backend.close()
 
 
 def check_consumer(
-    consumer: Callable[[Any], Any], *, examples: int = DEFAULT_EXAMPLES, seed: int | None = 0
+    consumer: Callable[[Any], Any],
+    *,
+    examples: int = DEFAULT_EXAMPLES,
+    seed: int | None = 0,
+    examples_from: ExamplesFrom = None,
 ) -> CheckResult:
-    """Check a report consumer ``consumer(data)`` on every valid completed report."""
+    """Check a report consumer ``consumer(data)`` on every valid completed report;
+    ``examples_from`` adds each completed scenario file's recorded report."""
     _validate_budget(examples, seed)
+    recorded = scenario_consumer_reports(examples_from)
     if not callable(consumer):
         raise UsageError(
             f"consumer={consumer!r} is not callable: pass a function taking the data object"
@@ -366,5 +387,6 @@ def check_consumer(
                 )
                 raise
 
-    _search(completed_report_data(), explicit_consumer_reports(), examples, seed, run_one, result)
+    explicit = explicit_consumer_reports() + recorded
+    _search(completed_report_data(), explicit, examples, seed, run_one, result)
     return result

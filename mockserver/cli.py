@@ -1,5 +1,6 @@
 """``mockserver serve``: run the mock on a port, printing where it listens;
-``mockserver demo``: the documented workflow once, against a demo report."""
+``mockserver demo``: the documented workflow once, against a demo report;
+``mockserver record``: a recording proxy that writes what it sees as scenario files."""
 
 from __future__ import annotations
 
@@ -67,7 +68,56 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("mockserver-demo"),
         help="where the PDF and DOCX are saved (default ./mockserver-demo)",
     )
+    record = commands.add_parser(
+        "record",
+        help="a recording proxy: pass requests to --upstream, write each report's lifecycle "
+        "as a scenario file",
+    )
+    record.add_argument(
+        "--upstream",
+        required=True,
+        metavar="URL",
+        help="base URL of the API to pass requests to (a live deployment, or a mock)",
+    )
+    record.add_argument(
+        "--out",
+        type=Path,
+        default=Path("recorded-scenarios"),
+        metavar="DIR",
+        help="where scenario files are written, one per report (default ./recorded-scenarios)",
+    )
+    record.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    record.add_argument(
+        "--port",
+        type=int,
+        default=8081,
+        help="port to listen on; 0 picks a free one (default 8081)",
+    )
+    record.add_argument(
+        "--no-fetch-documents",
+        dest="fetch_documents",
+        action="store_false",
+        help="do not download a completed report's PDF and DOCX to record whether they are "
+        "available (downloads passing through the proxy still count)",
+    )
     return parser
+
+
+def _record(arguments: argparse.Namespace) -> int:
+    from mockserver.recording import RecordingError, run_recording_proxy
+
+    try:
+        return run_recording_proxy(
+            arguments.upstream,
+            arguments.out,
+            host=arguments.host,
+            port=arguments.port,
+            fetch_documents=arguments.fetch_documents,
+            out=sys.stdout,
+        )
+    except RecordingError as error:
+        print(f"mockserver record: {error}", file=sys.stderr)
+        return 2
 
 
 def _serve(arguments: argparse.Namespace) -> int:
@@ -146,4 +196,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(arguments)
     if arguments.command == "demo":
         return _demo(arguments)
+    if arguments.command == "record":
+        return _record(arguments)
     return 2  # pragma: no cover - argparse rejects unknown commands first

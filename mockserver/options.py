@@ -195,6 +195,18 @@ OPTIONS: tuple[Option, ...] = (
         "--scenario",
         choices=tuple(sorted(SCENARIOS)),
     ),
+    Option(
+        "SCENARIO_FILES",
+        None,
+        "a scenario file (JSON: an observed lifecycle, see `mockserver record`) or a directory "
+        "of them; reports created with X-Mock-Scenario: file:NAME replay it (repeatable; the "
+        "variable takes paths separated by ';')",
+        "scenario_files",
+        "--scenario-file",
+        command_line="repeat",
+        metavar="PATH",
+        shown_default="none",
+    ),
     Option("SEED", 0, "seed of case profiles and report ids", "seed", "--seed", parse=int),
     Option(
         "JITTER",

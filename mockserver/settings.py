@@ -15,8 +15,10 @@ from typing import Any, Literal
 from mockserver.core.clock import parse_timestamp
 from mockserver.core.fault_rules import FaultRule, FaultSpecError, parse_rules
 from mockserver.core.rate_limit import DOCUMENTED_LIMIT, WINDOWS, RateLimitPolicy
+from mockserver.core.recorded_scenario import ReplayLibrary, ReplayScenario, replay_scenario
 from mockserver.core.scenarios import SCENARIOS
 from mockserver.options import DEFAULTS, SettingsError
+from schemas.scenario_files import ScenarioFileError, load_scenario_files
 
 __all__ = ["DEFAULTS", "Settings", "SettingsError"]
 
@@ -45,6 +47,7 @@ class Settings:
     faults: tuple[FaultRule, ...]
     rate_limit: RateLimitPolicy | None  # None: not enforced, no X-RateLimit-* headers
     inspector_api_key: str
+    scenario_files: ReplayLibrary  # the loaded scenario files, replayed by file:NAME
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -93,6 +96,7 @@ class Settings:
             faults=_faults(merged),
             rate_limit=_rate_limit(merged),
             inspector_api_key=str(merged["INSPECTOR_API_KEY"] or DEFAULTS["INSPECTOR_API_KEY"]),
+            scenario_files=_scenario_files(merged["SCENARIO_FILES"]),
         )
 
 
@@ -101,6 +105,32 @@ def _faults(config: Mapping[str, Any]) -> tuple[FaultRule, ...]:
         return parse_rules(config["FAULTS"] or None)
     except FaultSpecError as error:
         raise SettingsError(f"FAULTS={config['FAULTS']!r}: {error}") from error
+
+
+def _scenario_file_paths(value: object) -> list[str]:
+    """Paths from ``a.json; recorded/`` (the variable, the joined flags) or a list of them."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, list | tuple):
+        return [str(path) for path in value]
+    return [path.strip() for path in str(value).split(";") if path.strip()]
+
+
+def _scenario_files(value: object) -> ReplayLibrary:
+    paths = _scenario_file_paths(value)
+    if not paths:
+        return ReplayLibrary()
+    try:
+        loaded = load_scenario_files(paths)
+    except ScenarioFileError as error:
+        raise SettingsError(str(error)) from error
+    made: dict[int, ReplayScenario] = {}  # a file's name and stem share one scenario
+    by_name: dict[str, ReplayScenario] = {}
+    for name, found in loaded.items():
+        if id(found) not in made:
+            made[id(found)] = replay_scenario(found.name, found.document, found.source)
+        by_name[name] = made[id(found)]
+    return ReplayLibrary(by_name)
 
 
 def _rate_limit(config: Mapping[str, Any]) -> RateLimitPolicy | None:

@@ -45,3 +45,7 @@ def test_the_readme_container_block_is_what_make_container_test_runs() -> None:
     commands = container_commands()
     shown = commands.readme_block_commands(README.read_text())
     assert shown == commands.ContainerCommands.as_in_readme().readme_sequence()
+
+
+def test_record_and_replay_example_runs() -> None:
+    exec(compile(readme_block("record-and-replay"), "README.md", "exec"), {})

@@ -14,6 +14,7 @@ __all__ = [
     "CASE_ID_REQUIRED",
     "CONTROL_BAD_SECONDS",
     "DOWNLOAD_EXPIRED",
+    "DOWNLOAD_MISSING_IN_RECORDING",
     "DOWNLOAD_NOT_FOUND",
     "DOWNLOAD_SIGNATURE_INVALID",
     "DOWNLOAD_SIGNATURE_MISSING",
@@ -43,6 +44,8 @@ __all__ = [
     "HEADER_NOT_ASCII",
     "INVALID_API_KEY",
     "INVALID_REPORT_TYPE",
+    "JOURNAL_BAD_FORMAT",
+    "JOURNAL_REPORT_NOT_SEEN",
     "MESSAGE_ANALYSIS_COMPLETE",
     "MESSAGE_BIOMECHANICS_FAILED",
     "MESSAGE_BIOMECHANICS_RUNNING",
@@ -53,6 +56,7 @@ __all__ = [
     "MESSAGE_INTERNAL_ERROR",
     "MESSAGE_STARTING",
     "MISSING_API_KEY",
+    "NO_SCENARIO_FILES",
     "OPTIONS_NOT_OBJECT",
     "OPTION_NOT_BOOLEAN",
     "RATE_LIMIT_EXCEEDED",
@@ -66,6 +70,7 @@ __all__ = [
     "REQUEST_BODY_NUMBER_TOO_LARGE",
     "REQUEST_BODY_TOO_LARGE",
     "UNKNOWN_SCENARIO",
+    "UNKNOWN_SCENARIO_FILE",
 ]
 
 # --- progress messages (documented, in the order the polling guide lists them) ---------------
@@ -111,6 +116,10 @@ REQUEST_BODY_NOT_UTF8 = "Request body must be UTF-8 encoded JSON"
 REQUEST_BODY_NOT_OBJECT = "Request body must be a JSON object, got {kind}"
 REQUEST_BODY_TOO_LARGE = "Request body is larger than the limit of {limit} bytes"
 UNKNOWN_SCENARIO = "Unknown scenario {name!r} in X-Mock-Scenario. Known scenarios: {known}"
+UNKNOWN_SCENARIO_FILE = (
+    "Unknown scenario file {name!r} in X-Mock-Scenario: file:{name}. Loaded scenario files: {known}"
+)
+NO_SCENARIO_FILES = "none (start the mock with --scenario-file PATH)"
 
 # --- authentication (documented wording: "Unauthorized: Invalid or missing API key") -------
 MISSING_API_KEY = "Unauthorized: Invalid or missing API key. Send your key in the X-API-Key header"
@@ -135,8 +144,20 @@ DOWNLOAD_EXPIRED = (
     "GET /api/reports/:id again for fresh ones"
 )
 DOWNLOAD_NOT_FOUND = "No document {filename}: the report does not exist or has no documents"
+DOWNLOAD_MISSING_IN_RECORDING = (
+    "No document {filename}: its download answered 404 in the recorded run this report "
+    "replays (scenario file {name})"
+)
 
 # --- control API --------------------------------------------------------------------------------
+JOURNAL_BAD_FORMAT = (
+    "format={format!r} is unknown: leave it out for the journal, or use format=scenario for "
+    "scenario files"
+)
+JOURNAL_REPORT_NOT_SEEN = (
+    "The journal has no request about report {report_id!r} that is still stored: list the "
+    "reports it saw with GET /_mock/requests?format=scenario"
+)
 CONTROL_BAD_SECONDS = 'Send {{"seconds": N}} with N a number of seconds from 0 to {maximum}'
 
 # --- rate limit (documented: 100 requests per minute per key, then 429; wording inferred) ------

@@ -19,8 +19,15 @@ from mockserver.core.clock import format_timestamp
 from mockserver.core.lifecycle import LifecycleError, Phase, ReportRecord, snapshot_at
 from mockserver.core.overview import report_overview
 from mockserver.core.scenarios import SCENARIOS
+from mockserver.service.journal_export import journal_scenarios
 from mockserver.service.reports_api import ReportsApi
-from mockserver.service.state import RequestRejected, RequestScope, ServiceState, owner_of_key
+from mockserver.service.state import (
+    NotFound,
+    RequestRejected,
+    RequestScope,
+    ServiceState,
+    owner_of_key,
+)
 from mockserver.store.base import JournalEntry
 
 __all__ = ["MAX_ADVANCE_SECONDS", "SCRIPTED_SCENARIO", "ControlApi"]
@@ -79,7 +86,8 @@ class ControlApi:
             "scenarios": [
                 {"name": s.name, "description": s.description, "outcome": s.outcome}
                 for s in SCENARIOS.values()
-            ],
+            ]
+            + self._reports.replay.listing(),
             "default": self.state.settings.default_scenario,
         }
 
@@ -187,6 +195,19 @@ class ControlApi:
             ],
             "total": total,
         }
+
+    def journal_scenarios(
+        self, limit: int, *, report_id: str | None, base_url: str
+    ) -> dict[str, Any]:
+        """``GET /_mock/requests?format=scenario``: the reports of the newest ``limit``
+        requests as scenario files (``{"scenarios": [...]}``), or ``report_id``'s alone."""
+        entries, _ = self.state.store.requests(limit)
+        found = journal_scenarios(self._reports, entries, base_url=base_url, report_id=report_id)
+        if report_id is None:
+            return {"scenarios": found}
+        if not found:
+            raise NotFound(messages.JOURNAL_REPORT_NOT_SEEN.format(report_id=report_id))
+        return found[0]
 
     def clear_journal(self) -> None:
         """``DELETE /_mock/requests``."""

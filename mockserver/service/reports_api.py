@@ -29,9 +29,11 @@ from mockserver.core.lifecycle import (
     cancel_report,
     snapshot_at,
 )
+from mockserver.core.recorded_scenario import REPLAY_PREFIX
 from mockserver.core.scenarios import SCENARIOS, Scenario, plan_for
 from mockserver.core.signing import SignatureCheck, download_path
 from mockserver.core.wire import report_data, report_summary
+from mockserver.service.scenario_replay import ScenarioReplay
 from mockserver.service.state import (
     DOCUMENT_TYPES,
     Document,
@@ -74,12 +76,13 @@ class ReportsApi:
 
     def __init__(self, state: ServiceState) -> None:
         self.state = state
+        self.replay = ScenarioReplay(state)
 
     def scenario(self, name: str | None) -> Scenario:
         """The scenario a create request asks for, or the server default."""
         chosen = name or self.state.settings.default_scenario  # absent or empty: the default
         if chosen not in SCENARIOS:
-            known = ", ".join(SCENARIOS)
+            known = ", ".join([*SCENARIOS, *self.replay.labels()])
             raise RequestRejected(messages.UNKNOWN_SCENARIO.format(name=chosen, known=known))
         return SCENARIOS[chosen]
 
@@ -91,21 +94,29 @@ class ReportsApi:
             request = parse_create_request(body)
         except InvalidCreateRequest as error:
             raise RequestRejected(str(error)) from error
-        scenario = self.scenario(scenario_name)
+        replayed = self.replay.chosen(scenario_name)  # X-Mock-Scenario: file:NAME
+        scenario = self.scenario(None if replayed else scenario_name)
         state, settings = self.state, self.state.settings
         report_id = state.new_report_id()
         if request.use_demo_data:
             profile = replace(DEMO_PROFILE, case_id=request.case_id)
         else:
             wants_biomechanics = request.include_biomechanics
-            if scenario.forces_biomechanics:
+            if scenario.forces_biomechanics and not replayed:
                 wants_biomechanics = True
             profile = profile_for_case(
                 request.case_id, seed=settings.seed, include_biomechanics=wants_biomechanics
             )
         rng = random.Random(f"{settings.seed}:{report_id}") if settings.jitter else None
-        plan = plan_for(
-            scenario, has_biomechanics=profile.has_biomechanics, demo=request.use_demo_data, rng=rng
+        plan = (
+            replayed.plan
+            if replayed
+            else plan_for(
+                scenario,
+                has_biomechanics=profile.has_biomechanics,
+                demo=request.use_demo_data,
+                rng=rng,
+            )
         )
         assert scope.owner is not None, "the API key check runs before a create"
         record = ReportRecord(
@@ -113,11 +124,13 @@ class ReportsApi:
             owner=scope.owner,
             case_id=request.case_id,
             type=request.type,
-            scenario=scenario.name,
+            scenario=replayed.label if replayed else scenario.name,
             created_at=float(int(scope.now)),
             plan=plan,
             profile=profile,
             demo=request.use_demo_data,
+            scripted_report=replayed.scripted_report if replayed else None,
+            extra_fields=replayed.extra_fields if replayed else None,
         )
         state.store.add_report(record)
         scope.remember(record)
@@ -145,6 +158,8 @@ class ReportsApi:
                 "docx_url": sign(base, download_path(record.id, "docx"), now),
                 "report": self.structured_report(record),
             }
+            if record.scenario.startswith(REPLAY_PREFIX):  # in the recorded run's shape
+                output = self.replay.shaped(record, output)
         return report_data(snapshot, output)
 
     def structured_report(self, record: ReportRecord) -> dict[str, Any] | None:
@@ -213,6 +228,7 @@ class ReportsApi:
         record = self.state.find(scope, report_id, any_owner=True)
         if record is None or snapshot_at(record, now).status != "completed":
             raise NotFound(messages.DOWNLOAD_NOT_FOUND.format(filename=filename))
+        self.replay.check_document(record, extension, filename)
         report_json = json.dumps(self.structured_report(record), sort_keys=True)
         content = _rendered(report_id, extension, report_json)
         return Document(filename, DOCUMENT_TYPES[extension], content)

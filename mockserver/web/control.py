@@ -73,7 +73,17 @@ def clear_faults() -> Response:
 
 @control.get("/requests")
 def list_requests() -> Response:
-    return send_success(control_api().journal(_limit(MAX_JOURNAL_LIMIT, MAX_JOURNAL_LIMIT)))
+    """The journal; ``?format=scenario`` (``&report_id=``): its reports as scenario files."""
+    limit = _limit(MAX_JOURNAL_LIMIT, MAX_JOURNAL_LIMIT)
+    wanted = request.args.get("format")
+    if wanted is None:
+        return send_success(control_api().journal(limit))
+    if wanted != "scenario":
+        raise RequestRejected(messages.JOURNAL_BAD_FORMAT.format(format=wanted))
+    exported = control_api().journal_scenarios(
+        limit, report_id=request.args.get("report_id"), base_url=request.host_url
+    )
+    return send_success(exported)
 
 
 @control.delete("/requests")
