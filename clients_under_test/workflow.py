@@ -24,12 +24,19 @@ from typing import Any
 import requests
 
 __all__ = [
+    "INTERNAL_ERROR_WAIT_SECONDS",
     "MAX_ATTEMPTS",
-    "ReportFailed",
+    "POLL_INTERVAL_SECONDS",
     "URL_MAX_AGE_SECONDS",
+    "ReportFailed",
+    "ReportsApi",
     "WorkflowError",
     "classify_failure",
+    "download_documents",
+    "fresh_report",
     "run_workflow",
+    "wait_for_report",
+    "whole_document",
 ]
 
 MAX_ATTEMPTS = 3
@@ -42,7 +49,7 @@ DOWNLOAD_ATTEMPTS = 5
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
-def _whole_document(document: str, content: bytes) -> bool:
+def whole_document(document: str, content: bytes) -> bool:
     """Whether ``content`` is a whole PDF (``%PDF`` ... ``%%EOF``) or a readable DOCX zip."""
     if document == "pdf":
         return content.startswith(b"%PDF") and content.rstrip().endswith(b"%%EOF")
@@ -78,13 +85,16 @@ def classify_failure(message: str) -> str:
     return "after_a_minute"
 
 
-class _Api:
+class ReportsApi:
+    """The two API calls a workflow makes, with the key sent on each."""
+
     def __init__(self, base_url: str, api_key: str) -> None:
         self.base_url = base_url
         self.session = requests.Session()
         self.session.headers["X-API-Key"] = api_key
 
     def create(self, case_id: str) -> str:
+        """Create a report for ``case_id``; its id."""
         response = self.session.post(
             f"{self.base_url}/api/reports",
             json={"case_id": case_id, "type": "technical_report"},
@@ -109,7 +119,8 @@ class _Api:
         return dict(data)
 
 
-def _wait(api: _Api, report_id: str) -> dict[str, Any]:
+def wait_for_report(api: ReportsApi, report_id: str) -> dict[str, Any]:
+    """Poll every 5 s until completed (its data) or failed/cancelled (:class:`ReportFailed`)."""
     deadline = time.monotonic() + REPORT_DEADLINE_SECONDS
     while time.monotonic() < deadline:
         data = api.get(report_id)
@@ -123,7 +134,8 @@ def _wait(api: _Api, report_id: str) -> dict[str, Any]:
     raise WorkflowError(f"report {report_id} did not finish in {REPORT_DEADLINE_SECONDS}s")
 
 
-def _fresh_report(api: _Api, report_id: str) -> tuple[dict[str, Any], float]:
+def fresh_report(api: ReportsApi, report_id: str) -> tuple[dict[str, Any], float]:
+    """GET the completed report again: its data with fresh URLs, and when they were minted."""
     for _ in range(DOWNLOAD_ATTEMPTS):
         data = api.get(report_id)
         if data is not None and data["status"] == "completed":
@@ -132,12 +144,14 @@ def _fresh_report(api: _Api, report_id: str) -> tuple[dict[str, Any], float]:
     raise WorkflowError(f"could not fetch fresh download URLs for {report_id}")
 
 
-def _download(api: _Api, report: dict[str, Any], fetched_at: float, output_dir: Path) -> list[Path]:
+def download_documents(
+    api: ReportsApi, report: dict[str, Any], fetched_at: float, output_dir: Path
+) -> list[Path]:
     saved = []
     for document in ("pdf", "docx"):
         for _ in range(DOWNLOAD_ATTEMPTS):
             if time.monotonic() - fetched_at > URL_MAX_AGE_SECONDS:
-                report, fetched_at = _fresh_report(api, report["id"])
+                report, fetched_at = fresh_report(api, report["id"])
             url = report["output"][f"{document}_url"]
             try:
                 response = api.session.get(url, timeout=60)
@@ -145,10 +159,10 @@ def _download(api: _Api, report: dict[str, Any], fetched_at: float, output_dir: 
                 time.sleep(2)
                 continue
             if response.status_code == 403:  # expired: new URLs from a new GET
-                report, fetched_at = _fresh_report(api, report["id"])
+                report, fetched_at = fresh_report(api, report["id"])
                 continue
             content = response.content
-            if response.status_code == 200 and _whole_document(document, content):
+            if response.status_code == 200 and whole_document(document, content):
                 target = output_dir / f"{report['id']}.{document}"
                 target.write_bytes(content)
                 saved.append(target)
@@ -161,16 +175,16 @@ def _download(api: _Api, report: dict[str, Any], fetched_at: float, output_dir: 
 
 def run_workflow(case_id: str, *, base_url: str, api_key: str, output_dir: str) -> list[Path]:
     """Produce the case's report documents in ``output_dir``; the paths saved."""
-    api = _Api(base_url, api_key)
+    api = ReportsApi(base_url, api_key)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         report_id = api.create(case_id)
         try:
-            report = _wait(api, report_id)
+            report = wait_for_report(api, report_id)
         except ReportFailed as failure:
             if failure.retry == "never" or attempt == MAX_ATTEMPTS:
                 raise
             if failure.retry == "after_a_minute":
                 time.sleep(INTERNAL_ERROR_WAIT_SECONDS)
             continue
-        return _download(api, report, time.monotonic(), Path(output_dir))
+        return download_documents(api, report, time.monotonic(), Path(output_dir))
     raise AssertionError("unreachable: the last attempt returns or raises")

@@ -205,7 +205,7 @@ class MockBackend:
         self._stop_reason: StopReason | None = None
         self._client_thread: int | None = None
         served = self.app if middleware is None else middleware(self.app)
-        self.server = LoopbackServer(served, self._on_answer)
+        self.server = LoopbackServer(self._note_arrivals(served), self._on_answer)
         self.base_url = self.server.base_url
         self.clock = KitClock(
             self.server, self._read_mock_clock, self._advance_mock_clock, frozen=time_scale == 0
@@ -305,12 +305,27 @@ class MockBackend:
             return
         self._active_at = time.monotonic()
         watch = self._watch
-        if watch is not None:  # a command's request: was it sent after a real-time sleep?
-            watch.request_received()
+        if watch is not None:  # its arrival was noted by _note_arrivals
             watch.response_sent()
         reason = observer.answered(answer)
         if reason:
             self._stop(reason)
+
+    def _note_arrivals(self, app: WsgiApp) -> WsgiApp:
+        """Tell a command's :class:`RealTimeSleepWatch` of each request as it arrives, before
+        the mock works on it: a slow answer (a document rendered) is not the client's wait."""
+
+        def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            watch = self._watch
+            if (
+                watch is not None
+                and self._observer is not None
+                and not environ["PATH_INFO"].startswith("/_mock")
+            ):
+                watch.request_received()
+            return app(environ, start_response)
+
+        return serve
 
     def _gate(self, seconds: float) -> bool:
         """Whether the client may wait ``seconds`` now (the clock's gate, in the loop)."""

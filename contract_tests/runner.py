@@ -237,7 +237,7 @@ def _shrink_the_rest(
     strategy: st.SearchStrategy[Any],
     examples: int,
     seed: int | None,
-    run_with: Callable[[list[Rule]], Callable[[Lifecycle], None]],
+    run_with: Callable[[list[Rule]], Callable[[Any], None]],
 ) -> None:
     """Every rule broken in some run but not yet reported gets a search for it alone, so it
     is reported with its own minimal lifecycle (or, if that search misses it, the run where

@@ -7,6 +7,8 @@ named and citing its source, like the polling rules. Each looks at a
 
 from __future__ import annotations
 
+import itertools
+
 from contract_tests.checks import WORKFLOW_RULES, Finding, rule
 from contract_tests.workflow_model import (
     INTERNAL_ERROR_WAIT_SECONDS,
@@ -35,6 +37,32 @@ def _after(run: WorkflowRun, request: WorkflowRequest) -> list[WorkflowRequest]:
         if candidate is request:
             return run.requests[index + 1 :]
     return []
+
+
+@rule(
+    "creates_a_report_for_the_case",
+    title="the workflow creates a report for the case it was given (POST /api/reports with its case_id)",
+    source='docs/api-contract.md, Endpoints: Create takes case_id (required); Timings and polling advice: "To retry a failed report, create a new report with the same case_id"',
+    applies_to="workflow",
+)
+def creates_a_report_for_the_case(run: WorkflowRun) -> Finding | None:
+    if run.stopped:
+        return None
+    creates = [r for r in run.of_kind("create") if r.report_id]
+    if not creates:
+        refused = [r for r in run.of_kind("create")]
+        did = f"; its POSTs were answered {[r.status for r in refused]}" if refused else ""
+        return Finding(
+            f"the workflow {run.outcome_text()} without creating a report{did}",
+            f"POST /api/reports with case_id {run.case_id!r}, then wait for the report",
+        )
+    strangers = [r for r in creates if r.case_id != run.case_id]
+    if strangers:
+        return Finding(
+            f"the workflow created {strangers[0].report_id} for case {strangers[0].case_id!r}",
+            f"reports for the case it was given, {run.case_id!r}",
+        )
+    return None
 
 
 def _failures_seen(run: WorkflowRun, outcome: Outcome) -> list[tuple[str, WorkflowRequest]]:
@@ -146,7 +174,7 @@ def no_retry_storm(run: WorkflowRun) -> Finding | None:
     if run.stopped and run.stopped.kind == "too_many_reports":
         return Finding(f"the workflow {run.outcome_text()}", "at most one new report per failure")
     creates = [r for r in run.of_kind("create") if r.report_id]
-    for previous, create in zip(creates, creates[1:], strict=False):
+    for previous, create in itertools.pairwise(creates):
         assert previous.report_id is not None
         seen = run.first_failure_seen(previous.report_id)
         if seen is None or all(r is not create for r in _after(run, seen)):
@@ -203,6 +231,12 @@ def _saved_text(run: WorkflowRun) -> str:
 def downloads_both_documents(run: WorkflowRun) -> Finding | None:
     last = _final_completed(run)
     if last is None:
+        unfinished = run.report_ids[-1] if run.report_ids and not run.stopped else None
+        if unfinished and run.did_return and run.first_failure_seen(unfinished) is None:
+            return Finding(
+                f"the workflow returned before {unfinished} completed",
+                "wait until the report completes, then download its documents",
+            )
         return None
     downloads = [d for d in run.of_kind("download") if d.report_id == last]
     if any(d.spoiled for d in downloads):
