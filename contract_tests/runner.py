@@ -55,6 +55,8 @@ class CheckResult:
     seen: dict[str, RuleViolation] = field(default_factory=dict)
     #: Set when a client escaped virtual time; the check stops and raises it.
     escaped: VirtualTimeEscaped | None = None
+    #: What each example is, in the printed verdict: a "lifecycle", or a workflow's "plan".
+    example_kind: str = "lifecycle"
 
     @property
     def passed(self) -> bool:

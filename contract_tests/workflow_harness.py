@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from contract_tests.commands import CommandFailed
 from contract_tests.harness import (
     API_KEY,
     FAULT_HEADER,
@@ -261,7 +262,7 @@ class WorkflowBackend(MockBackend):
                 if returncode == 0:
                     run.returned, run.did_return = stdout, True
                 else:
-                    run.raised = _WorkflowCommandFailed(returncode, stderr + stdout)
+                    run.raised = CommandFailed(returncode, stderr + stdout)
             self._end(run)
         finally:
             self._finish(run, output_dir)
@@ -331,9 +332,3 @@ class WorkflowBackend(MockBackend):
         if statuses and statuses[-1].startswith("200") and not any(faulted):
             self._hold_up()
         yield body
-
-
-class _WorkflowCommandFailed(Exception):
-    def __init__(self, returncode: int, output: str) -> None:
-        super().__init__(f"the command exited {returncode}: {output.strip()[-400:]}")
-        self.returncode = returncode

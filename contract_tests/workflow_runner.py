@@ -81,7 +81,7 @@ def _run_plans(
     strict: bool,
 ) -> CheckResult:
     selected = _select(rules, workflow_checks.WORKFLOW_RULES, strict=strict)
-    result = CheckResult(target=target, rules=selected, strict=strict)
+    result = CheckResult(target=target, rules=selected, strict=strict, example_kind="plan")
     counter = iter(range(10**9))
 
     def run_with(rules_to_enforce: list[Rule]) -> Callable[[WorkflowPlan], None]:
