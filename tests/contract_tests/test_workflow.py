@@ -103,3 +103,21 @@ def test_a_plan_must_end_after_its_retryable_failures() -> None:
         WorkflowPlan(("image_quality", "completed"))
     with pytest.raises(ValueError, match="at least one outcome"):
         WorkflowPlan(())
+
+
+def test_the_pytest_plugin_fails_a_workflow_naming_the_rule(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_workflow_plugin="""
+        import pytest
+
+        def does_nothing(case_id, *, base_url, api_key, output_dir):
+            return None
+
+        @pytest.mark.contract_examples(0)
+        def test_does_nothing(contract_kit):
+            contract_kit.check_workflow(does_nothing)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*BROKEN  creates_a_report_for_the_case*"])
