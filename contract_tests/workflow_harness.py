@@ -76,8 +76,9 @@ class _WorkflowObserver:
         self.started = started
         self.clock_reads = 0
         self.failed: set[str] = set()
-        #: The download being answered: its URL's expiry and arrival, both after the start.
-        self.pending_download: tuple[float | None, float] | None = None
+        #: The download being answered: its URL's expiry and arrival (both after the start),
+        #: and whether the kit held it up before the mock read it.
+        self.pending_download: tuple[float | None, float, bool] | None = None
 
     def elapsed(self) -> float:
         return self.backend.clock.now() - self.started
@@ -140,7 +141,7 @@ class _WorkflowObserver:
             )  # fmt: skip
         download = _report_of_download(path) if path.startswith(_STORAGE_PREFIX) else None
         if download is not None:
-            expires, arrived = self.pending_download or (None, at)
+            expires, arrived, held_up = self.pending_download or (None, at, False)
             self.pending_download = None
             whole = status == 200 and not fault and not answer.dropped
             return WorkflowRequest(
@@ -149,6 +150,7 @@ class _WorkflowObserver:
                 digest=hashlib.sha256(answer.body).hexdigest() if whole else None,
                 url_expires=expires,
                 expired_when_sent=expires is not None and arrived >= expires,
+                held_up=held_up,
                 fault=fault,
             )  # fmt: skip
         return WorkflowRequest(at, method, path, status, "other", fault=fault)
@@ -300,9 +302,11 @@ class WorkflowBackend(MockBackend):
             self._downloads += 1
             expires = parse_qs(environ.get("QUERY_STRING", "")).get("expires", [""])[0]
             expiry = float(expires) - observer.started if expires.isdigit() else None
-            observer.pending_download = (expiry, observer.elapsed())
             delay = run.plan.download_delay
-            if delay and self._downloads == 1 and run.plan.delay_placement == "in_flight":
+            in_flight = run.plan.delay_placement == "in_flight"
+            held_up = bool(delay) and self._downloads == 1 and in_flight
+            observer.pending_download = (expiry, observer.elapsed(), held_up)
+            if held_up:
                 self._hold_up()
             if not delay or run.plan.delay_placement != "between_documents":
                 return app(environ, start_response)

@@ -33,6 +33,7 @@ class WorkflowRequest:
     digest: str | None = None  # download answered 200: sha256 of the served bytes
     url_expires: float | None = None  # download: the URL's expiry, seconds after the start
     expired_when_sent: bool = False  # download: the URL had expired when the request came
+    held_up: bool = False  # download: the kit held this request up before it was answered
     fault: str | None = None  # the injected fault's label, e.g. "503" or "drop"
 
     @property
@@ -46,7 +47,9 @@ class WorkflowRequest:
         if self.kind == "poll" and self.served_status == "failed":
             shown = f"failed: {self.message!r}"
         if self.kind == "download":
-            shown = "URL expired" if self.expired_when_sent else "URL valid"
+            shown = "URL expired" if self.expired_when_sent else "URL valid when sent"
+            if self.held_up:
+                shown += ", held up by the kit before the server read it"
         if self.fault:
             shown += f", injected fault {self.fault}"
         return f"  +{self.at:.1f}s {self.method} {self.path} -> {self.status}" + (
@@ -141,12 +144,22 @@ class WorkflowRun:
     def describe_requests(self, limit: int = 40) -> str:
         """The requests as lines (long runs of polls folded), then how the workflow ended."""
         lines: list[str] = []
-        shown = self.requests
+        shown: list[WorkflowRequest] = []
+        folded = 0
+        last_status: dict[str | None, str | None] = {}
+        for request in self.requests:
+            repeated = request.kind == "poll" and not request.fault
+            repeated = repeated and last_status.get(request.report_id) == request.served_status
+            if repeated:
+                folded += 1  # a poll that saw what the previous one saw
+                continue
+            last_status[request.report_id] = request.served_status
+            shown.append(request)
+        if folded:
+            lines.append(f"  ({folded} polls that repeat the status before them not shown)")
         if len(shown) > limit:
-            keep = [r for r in shown if r.kind != "poll" or r.served_status != "processing"]
-            lines_folded = len(shown) - len(keep)
-            shown = keep[:limit]
-            lines.append(f"  ({lines_folded} polls answered 'processing' not shown)")
+            lines.append(f"  ({len(shown) - limit} more requests after the first {limit})")
+            shown = shown[:limit]
         lines += [request.describe() for request in shown]
         if self.held_up_at is not None:
             lines.append(
