@@ -11,6 +11,8 @@
 # Download URLs older than 55 minutes are fetched again with a new GET before use, and so
 # after a 403; a 5xx, a dropped connection or a cut-off document is retried after 2 s.
 # Exit 0 with both documents saved; 1 when it could not produce them; 2 for usage.
+# The time comes from bash's $EPOCHSECONDS and the report is kept in a variable, so no
+# process is started between two requests but curl and jq.
 set -uo pipefail
 
 case_id=${SW_CASE_ID:-}
@@ -25,7 +27,7 @@ url_max_age=3300
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 body=$work/body
-report=$work/report.json
+report_json=
 fetched_at=0
 
 get_report() {  # GET the report into $body; prints the HTTP status (000: no answer)
@@ -45,13 +47,13 @@ create_report() {  # prints the new report's id
 # ($message says why), 3 when it did not end in time.
 wait_report() {
   local id=$1 code line status
-  local deadline=$(( $(date +%s) + report_deadline ))
-  while (( $(date +%s) < deadline )); do
+  local deadline=$(( EPOCHSECONDS + report_deadline ))
+  while (( EPOCHSECONDS < deadline )); do
     code=$(get_report "$id")
     if [[ $code == 200 ]] && line=$(jq -er '.data | [.status, (.progress.message // "")] | @tsv' "$body" 2>/dev/null); then
       IFS=$'\t' read -r status message <<<"$line"
       case $status in
-        completed) cp "$body" "$report"; fetched_at=$(date +%s); return 0 ;;
+        completed) keep_report; return 0 ;;
         failed|cancelled) message=${message:-$status}; return 1 ;;
       esac
     fi  # anything else (pending, processing, a 5xx, no answer): poll again
@@ -60,11 +62,16 @@ wait_report() {
   return 3
 }
 
+keep_report() {  # the completed report in $body, and when its URLs were minted
+  IFS= read -r -d '' report_json <"$body"
+  fetched_at=$EPOCHSECONDS
+}
+
 fresh_urls() {  # GET the completed report again for fresh signed URLs
   local id=$1 try
   for try in 1 2 3 4 5; do
     if [[ $(get_report "$id") == 200 ]] && jq -e '.data.status == "completed"' "$body" >/dev/null 2>&1; then
-      cp "$body" "$report"; fetched_at=$(date +%s); return 0
+      keep_report; return 0
     fi
     sleep 5
   done
@@ -79,14 +86,13 @@ whole_document() {  # a PDF ends with %%EOF; a DOCX (a zip) with its end-of-dire
   fi
 }
 
-download() {  # saves the $1 (pdf or docx) of the report in $report
-  local document=$1 id url code try file=$work/document
-  id=$(jq -r '.data.id' "$report")
+download() {  # saves the $1 (pdf or docx) of report $2, kept in $report_json
+  local document=$1 id=$2 url code try file=$work/document
   for try in 1 2 3 4 5; do
-    if (( $(date +%s) - fetched_at > url_max_age )); then
+    if (( EPOCHSECONDS - fetched_at > url_max_age )); then
       fresh_urls "$id" || return 1
     fi
-    url=$(jq -r ".data.output.${document}_url" "$report")
+    url=$(jq -r ".data.output.${document}_url" <<<"$report_json")
     code=$(curl -sS --max-time 60 -o "$file" -w '%{http_code}' "$url" 2>/dev/null) || code=000
     if [[ $code == 403 ]]; then  # expired on the way: new URLs from a new GET
       fresh_urls "$id" || return 1
@@ -107,7 +113,7 @@ for (( attempt = 1; attempt <= max_attempts; attempt++ )); do
   wait_report "$id"
   outcome=$?
   if (( outcome == 0 )); then
-    download pdf && download docx && exit 0
+    download pdf "$id" && download docx "$id" && exit 0
     echo "could not download the documents of $id" >&2
     exit 1
   fi
