@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 PYTEST_ARGS ?=
+# `make test` runs on every core (pytest-xdist); TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
 
 .PHONY: setup
 setup: $(STAMP) system-deps native
@@ -34,7 +36,7 @@ serve: $(STAMP)
 
 .PHONY: test
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: $(STAMP)
@@ -54,6 +56,7 @@ check: lint typecheck test
 .PHONY: bench
 bench: setup
 	$(PY) bench/run.py --output bench/RESULTS.md
+	$(PY) bench/ceiling.py --output bench/RESULTS-ceiling.md
 	$(PY) bench/contract_kit.py
 
 .PHONY: clean

@@ -8,6 +8,9 @@ that take the time (cProfile).
     .venv/bin/python bench/profile_poll.py [--store sqlite:///tmp/p.db] [--profile completed]
     .venv/bin/python bench/profile_poll.py --without-poll-caches   # the cost before them
 
+It also prints the store operations a poll makes (each a call of the store's interface; on
+SQLite one statement or transaction, on Redis one round trip).
+
 ``--without-poll-caches`` puts back, for comparison, what the poll path did before it was
 profiled: encode the structured report on every poll, sign with ``hmac.new`` and
 ``urlencode`` on every poll, format each timestamp and work out the host URL every time.
@@ -29,6 +32,8 @@ from flask import Flask, Response
 from werkzeug.test import EnvironBuilder
 
 from mockserver import create_app
+from mockserver.app import backend_of
+from mockserver.store.base import ReportStore
 
 KEY = "sk-profile"
 
@@ -58,6 +63,47 @@ def environ_for(path: str, method: str = "GET", body: object | None = None) -> d
         return builder.get_environ()
     finally:
         builder.close()
+
+
+class StoreOperations:
+    """Counts the calls of a store's interface, by name, by wrapping the store's methods.
+
+    A call made of other calls of the interface (SQLite's and memory's
+    ``report_number_and_entry`` is a read and a write) counts as those calls: only the
+    innermost calls are store operations.
+    """
+
+    def __init__(self, store: ReportStore) -> None:
+        self.counts: dict[str, int] = {}
+        self._depth = 0
+        self._nested = False
+        for name in dir(type(store)):
+            method = getattr(store, name)
+            if name.startswith("_") or not callable(method) or name == "close":
+                continue
+            setattr(store, name, self._counting(name, method))
+
+    def _counting(self, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self._depth += 1
+            self._nested = False
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self._depth -= 1
+                if not self._nested:  # made no call of the interface: an operation
+                    self.counts[name] = self.counts.get(name, 0) + 1
+                self._nested = self._depth > 0
+
+        return counted
+
+    def per_call(self, app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> str:
+        """The store operations one request makes, e.g. ``2 (append_request, ...)``."""
+        self.counts.clear()
+        call(app, environ)
+        names = ", ".join(f"{name} x{n}" if n > 1 else name for name, n in self.counts.items())
+        return f"{sum(self.counts.values())} ({names})"
 
 
 def microseconds_per_call(
@@ -129,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ids[route] = created.get_json()["data"]["id"]
     app.test_client().post("/_mock/clock/advance", json={"seconds": 900})
 
+    operations = StoreOperations(backend_of(app).state.store)
     environs = {route: environ_for(f"/api/reports/{rid}") for route, rid in ids.items()}
     bodies = {route: call(app, environ) for route, environ in environs.items()}
     for route, body in bodies.items():
@@ -148,6 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"   mock's own work {mock_cost - static_cost:6.1f} µs"
             f"   ({len(bodies[route]):,} bytes)"
         )
+        print(f"{'':<11} store operations per poll: {operations.per_call(app, environ)}")
     if arguments.profile:
         environ = environs[arguments.profile]
         profiler = cProfile.Profile()

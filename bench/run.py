@@ -54,8 +54,10 @@ def free_port() -> int:
         return port
 
 
-def http_get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+def http_get(
+    port: int, path: str, headers: dict[str, str] | None = None, *, timeout: float = 10
+) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         connection.request("GET", path, headers=headers or {})
         response = connection.getresponse()

@@ -12,17 +12,19 @@ from mockserver.gateway import ApiGateway, FaultPlan
 from mockserver.service import ControlApi, ReportsApi, ServiceState
 from mockserver.settings import DEFAULTS, Settings
 from mockserver.store import open_store
-from mockserver.web import EXTENSION_KEY, Backend, control_api, request_scope
+from mockserver.web import EXTENSION_KEY, Backend, backend, request_scope
 from mockserver.web.control import control, health
 from mockserver.web.errors import register_error_handlers
+from mockserver.web.fast_poll import install_fast_poll
 from mockserver.web.gateway_hooks import install_gateway, journal_fault_label
 from mockserver.web.inspector import inspector
 from mockserver.web.reports import reports
 from mockserver.web.storage import storage
 from mockserver.web.store_outage import (
-    STORE_OUTAGE_ERRORS,
     install_store_outage_handler,
+    record_in_journal,
     store_outage,
+    store_outage_response,
 )
 
 __all__ = ["backend_of", "create_app"]
@@ -71,6 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(control)
         app.register_blueprint(inspector)
     app.after_request(_journal_request)
+    install_fast_poll(app)  # last: it checks that it reproduces every hook registered
     return app
 
 
@@ -81,19 +84,15 @@ def backend_of(app: Flask) -> Backend:
 
 
 def _journal_request(response: Response) -> Response:
-    if not request.path.startswith(_UNJOURNALED_PREFIXES):
-        try:
-            control_api().record_request(
-                request_scope(),
-                request.method,
-                request.path,
-                request.query_string.decode("latin-1"),
-                response.status_code,
-                g.get("journal_report_id"),
-                fault=journal_fault_label(),
-            )
-        except STORE_OUTAGE_ERRORS as error:  # the answer stands; the outage is logged once
-            store_outage().failed(error, current_app.logger, refused=False)
-        else:
-            store_outage().answered(current_app.logger)
-    return response
+    if request.path.startswith(_UNJOURNALED_PREFIXES):
+        return response
+    entry = (
+        request.method,
+        request.path,
+        request.query_string.decode("latin-1"),
+        response.status_code,
+        g.get("journal_report_id"),
+        journal_fault_label(),
+    )
+    failed = record_in_journal(backend(), store_outage(), current_app.logger, request_scope, entry)
+    return response if failed is None else store_outage_response(failed)

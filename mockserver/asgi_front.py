@@ -17,6 +17,9 @@ holds no thread while a body trickles in:
 - a latency fault (``X-Mock-Faults: latency=5000``) waits on the event loop, not in a thread
   (:data:`DEFERRED_DELAY_KEY`): the API answers at once and its answer is sent when the
   latency has passed, so a slow report delays only its own client;
+- a request without a body is not awaited at all, and the lean poll
+  (:mod:`mockserver.web.fast_poll`) of a ``memory://`` worker, which never waits for I/O,
+  is answered right on the event loop (:data:`InlineAnswerer`), saving the hop to a thread;
 - an answer whose body breaks off (the ``drop`` fault) closes the connection after the
   status line and headers, as granian's WSGI interface did.
 
@@ -42,6 +45,7 @@ __all__ = [
     "BodyRefused",
     "BufferedWsgiFront",
     "FrontLimits",
+    "InlineAnswerer",
     "wsgi_environ",
 ]
 
@@ -55,6 +59,11 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+#: Given a bodiless request's environ, its whole answer (status, ASGI headers, body) when it
+#: can be worked out on the event loop at once, with no I/O to wait for (the lean poll on
+#: ``memory://``); ``None`` sends the request to the thread pool as usual (and the environ,
+#: with anything the answerer put in it, goes along).
+InlineAnswerer = Callable[[dict[str, Any]], tuple[int, list[tuple[bytes, bytes]], bytes] | None]
 
 
 @dataclass(frozen=True)
@@ -116,6 +125,18 @@ def wsgi_environ(scope: Scope, body: bytes) -> dict[str, Any]:
     return environ
 
 
+def _has_body(scope: Scope) -> bool:
+    """Whether the request may carry a body: a non-zero ``Content-Length`` or any
+    ``Transfer-Encoding``. A request without either has none (RFC 9112, 6.3)."""
+    for name, value in scope.get("headers", ()):
+        lowered = name.lower()
+        if lowered == b"transfer-encoding" or (
+            lowered == b"content-length" and value.strip() != b"0"
+        ):
+            return True
+    return False
+
+
 def _declared_length(scope: Scope) -> int | None:
     for name, value in scope.get("headers", ()):
         if name.lower() == b"content-length":
@@ -162,9 +183,18 @@ def _run_wsgi(app: WSGIApplication, environ: dict[str, Any]) -> _Answer:
 class BufferedWsgiFront:
     """ASGI app serving ``wsgi_app`` to whole requests only (see the module docstring)."""
 
-    def __init__(self, wsgi_app: WSGIApplication, limits: FrontLimits) -> None:
+    def __init__(
+        self,
+        wsgi_app: WSGIApplication,
+        limits: FrontLimits,
+        *,
+        inline: InlineAnswerer | None = None,
+    ) -> None:
         self.wsgi_app = wsgi_app
         self.limits = limits
+        #: Answers some bodiless requests on the event loop, without a thread (see
+        #: :data:`InlineAnswerer`); ``None`` when every request goes to the pool.
+        self.inline = inline
         self._pool = ThreadPoolExecutor(max_workers=limits.threads, thread_name_prefix="mock")
         self._download_pool = ThreadPoolExecutor(
             max_workers=limits.download_threads, thread_name_prefix="mock-download"
@@ -174,7 +204,11 @@ class BufferedWsgiFront:
         if scope["type"] != "http":
             return  # no websockets, and lifespan is off (granian's ASGINL interface)
         try:
-            body = await asyncio.wait_for(self._read_body(scope, receive), self.limits.body_timeout)
+            if _has_body(scope):
+                read = self._read_body(scope, receive)
+                body = await asyncio.wait_for(read, self.limits.body_timeout)
+            else:  # nothing to wait for: no task, no timer
+                body = b""
         except BodyRefused as refused:
             await _send_envelope(send, refused.status, refused.message)
             return
@@ -188,6 +222,13 @@ class BufferedWsgiFront:
         if body is None:
             return  # the client went away before its body arrived
         environ = wsgi_environ(scope, body)
+        if self.inline is not None and not body:
+            quick = self.inline(environ)
+            if quick is not None:
+                status, headers, content = quick
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": content})
+                return
         loop = asyncio.get_running_loop()
         pool = self._download_pool if scope["path"].startswith(_DOWNLOAD_PREFIX) else self._pool
         answer = await loop.run_in_executor(pool, _run_wsgi, self.wsgi_app, environ)

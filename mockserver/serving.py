@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from mockserver.asgi_front import BufferedWsgiFront, FrontLimits
+from mockserver.asgi_front import BufferedWsgiFront, FrontLimits, InlineAnswerer
 from mockserver.options import SERVE_DEFAULTS, serve_option
 from mockserver.process_guard import MAIN_PID_VARIABLE, die_with_parent, raise_open_file_limit
 from mockserver.render_pool import use_render_processes
@@ -39,6 +39,7 @@ from mockserver.settings import Settings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from flask import Flask
 
 __all__ = [
     "DEFAULT_HEADER_TIMEOUT_SECONDS",
@@ -50,6 +51,7 @@ __all__ = [
     "UnsharedStore",
     "check_store_is_shared",
     "config_environment",
+    "inline_polls",
     "run",
     "worker_app",
 ]
@@ -154,7 +156,29 @@ def worker_app() -> BufferedWsgiFront:
         download_threads=int(option("DOWNLOAD_THREADS")),
     )
     use_render_processes(int(option("RENDER_PROCESSES")))
-    return BufferedWsgiFront(_with_worker_header(app), limits)
+    return BufferedWsgiFront(_with_worker_header(app), limits, inline=inline_polls(app))
+
+
+def inline_polls(app: Flask) -> InlineAnswerer | None:
+    """On ``memory://`` (a poll waits for no I/O), the lean poll answered on the event loop."""
+    from mockserver.app import backend_of
+    from mockserver.web.fast_poll import FastPoll
+
+    fast = app.wsgi_app
+    if backend_of(app).state.store_kind != "memory" or not isinstance(fast, FastPoll):
+        return None
+    pid_header = (WORKER_HEADER.lower().encode(), str(os.getpid()).encode())
+
+    def answer(environ: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        found = fast.answer(environ)
+        if found is None:
+            return None
+        headers = [
+            (name.lower().encode(), value.encode("latin-1")) for name, value in found.headers
+        ]
+        return found.status, [*headers, pid_header], found.body
+
+    return answer
 
 
 def _free_port(host: str) -> int:

@@ -15,6 +15,20 @@ from mockserver.core.clock import parse_timestamp
 # pytester tests the kit's own pytest plugin in fresh projects.
 pytest_plugins = ["pytester"]
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "long_running: takes a minute or more on a loaded 2-core machine; run first, so that "
+        "`make test -n auto` does not end on one worker while the other waits",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long-running tests first (a stable sort: the rest keep their order)."""
+    items.sort(key=lambda item: item.get_closest_marker("long_running") is None)
+
+
 START_TIME = "2026-01-15T10:30:00Z"
 API_KEY = "sk-test-tenant-one"
 OTHER_API_KEY = "sk-test-tenant-two"

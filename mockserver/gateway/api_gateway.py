@@ -89,10 +89,23 @@ class ApiGateway:
         given (the served front waits on its event loop instead of holding a thread).
         """
         report_id = self._report_concerned(scope, route, target)
-        fault = self.faults.choose(route, scope.owner, report_id)
+        fault = self.faults.choose(route, scope, report_id)
         if fault is not None and fault.latency_ms:
             (wait or self.sleep)(fault.latency_ms / 1000)
         return fault
+
+    def unfaulted(self, scope: RequestScope, route: Route, target: str | None) -> bool:
+        """Whether no fault rule can strike this request (then :meth:`fault_for` would count
+        nothing and answer ``None``, and a poll's count waits for its journal entry)."""
+        report_id = self._report_concerned(scope, route, target)
+        return self.faults.no_rule_applies(route, scope, report_id)
+
+    @staticmethod
+    def report_id_named(route: Route, target: str | None) -> str | None:
+        """The report id (or case id, for a poll) the path of a request names, if any."""
+        if not target or route not in ("poll", "cancel", "download"):
+            return None
+        return target.rpartition(".")[0] if route == "download" else target
 
     def _report_concerned(
         self, scope: RequestScope, route: Route, target: str | None

@@ -8,7 +8,11 @@ Two sources of rules, applied together (a report's own first):
   it (they strike the requests that concern that report: its GETs, its DELETE, its downloads).
 
 Rules, counters and the run-time plan live in the store under the keys below, so every
-worker agrees on the plan and on each report's poll numbers.
+worker agrees on the plan and on each report's poll numbers. Each worker caches the rules it
+read, with the store's cache version (:data:`~mockserver.store.base.CACHE_VERSION_KEY`) they
+were read at; every change of rules adds 1 to that version. So with no rule set, choosing a
+fault reads nothing from the store, and a report's request counter is added to in the same
+write as the request's journal entry (:attr:`~mockserver.service.RequestScope.deferred_count`).
 """
 
 from __future__ import annotations
@@ -30,13 +34,17 @@ from mockserver.core.fault_rules import (
     rules_to_json,
     rules_to_spec,
 )
-from mockserver.service import RequestRejected
-from mockserver.store.base import ReportStore
+from mockserver.service import RequestRejected, RequestScope
+from mockserver.store.base import CACHE_VERSION_KEY, ReportStore
 
 __all__ = ["FaultPlan", "parse_report_rules"]
 
 _RUNTIME_KEY = "faults.runtime"
 _EPOCH_KEY = "faults.epoch"
+#: How many reports were ever given rules of their own (0: no report rules to read).
+_RULED_REPORTS_KEY = "faults.ruled_reports"
+#: Reports whose own rules a worker keeps (cleared when the cache version moves).
+_CACHED_REPORT_RULES = 4096
 
 
 def _report_key(report_id: str) -> str:
@@ -71,6 +79,24 @@ class FaultPlan:
         self._store = store
         self._configured = configured
         self._seed = seed
+        # What this worker read, and the store's cache version it read it at.
+        self._version: float | None = None
+        self._cached_active: tuple[tuple[FaultRule, ...], int] = (configured, seed)
+        self._any_report_rules = True
+        self._cached_report_rules: dict[str, tuple[FaultRule, ...]] = {}
+
+    def _refresh(self, version: float) -> None:
+        """Read the rules again if the store's cache version moved since they were read."""
+        if version == self._version:
+            return
+        rules, seed, _ = self.active()
+        self._cached_active = (rules, seed)
+        self._any_report_rules = self._store.number(_RULED_REPORTS_KEY) > 0
+        self._cached_report_rules.clear()
+        self._version = version
+
+    def _changed(self) -> None:
+        self._store.add_to_number(CACHE_VERSION_KEY, 1)
 
     # --- the server-wide plan (GET/PUT/DELETE /_mock/faults) ------------------------------
 
@@ -114,12 +140,14 @@ class FaultPlan:
         stored = {"rules": rules_to_json(rules), "seed": seed}
         self._store.set_value(_RUNTIME_KEY, json.dumps(stored, sort_keys=True))
         self._store.add_to_number(_EPOCH_KEY, 1)
+        self._changed()
         return self.view()
 
     def clear(self) -> dict[str, Any]:
         """``DELETE /_mock/faults`` (and ``POST /_mock/reset``): back to the configured plan."""
         self._store.set_value(_RUNTIME_KEY, "")
         self._store.add_to_number(_EPOCH_KEY, 1)
+        self._changed()
         return self.view()
 
     # --- per-report rules (X-Mock-Faults on create) ---------------------------------------
@@ -127,6 +155,8 @@ class FaultPlan:
     def attach(self, report_id: str, rules: tuple[FaultRule, ...]) -> None:
         """Give a new report its own rules."""
         self._store.set_value(_report_key(report_id), json.dumps(rules_to_json(rules)))
+        self._store.add_to_number(_RULED_REPORTS_KEY, 1)
+        self._changed()
 
     def report_rules(self, report_id: str) -> tuple[FaultRule, ...]:
         """The report's own rules (none unless it was created with ``X-Mock-Faults``)."""
@@ -135,22 +165,64 @@ class FaultPlan:
 
     # --- choosing ---------------------------------------------------------------------------
 
-    def choose(self, route: Route, owner: str | None, report_id: str | None) -> Fault | None:
+    def _cached_rules_of(self, report_id: str) -> tuple[FaultRule, ...]:
+        """The report's own rules, as of the cached version (no read when none exist)."""
+        if not self._any_report_rules:
+            return ()
+        rules = self._cached_report_rules.get(report_id)
+        if rules is None:
+            if len(self._cached_report_rules) >= _CACHED_REPORT_RULES:
+                self._cached_report_rules.clear()
+            rules = self._cached_report_rules[report_id] = self.report_rules(report_id)
+        return rules
+
+    def surely_no_rule(self, version: float, report_id: str) -> bool:
+        """Whether, by what this worker cached as of cache ``version``, no rule is in force
+        for requests about this report (no store read; ``False`` when unsure)."""
+        return (
+            version == self._version
+            and not self._cached_active[0]
+            and (not self._any_report_rules or self._cached_report_rules.get(report_id) == ())
+        )
+
+    @staticmethod
+    def poll_count_key(report_id: str) -> str:
+        """The shared number counting a report's polls."""
+        return _count_key(report_id, "poll")
+
+    def no_rule_applies(self, route: Route, request: RequestScope, report_id: str | None) -> bool:
+        """Whether no rule in force can strike this request, so nothing needs counting now.
+
+        Then a poll's count is left to its journal entry
+        (:attr:`~mockserver.service.RequestScope.deferred_count`) and :meth:`choose` would
+        answer ``None``; otherwise nothing is done, and :meth:`choose` counts and chooses.
+        """
+        self._refresh(request.version)
+        rules = self._cached_active[0]
+        if report_id is None:
+            return not any(not rule.polls for rule in rules)  # poll-number rules need a report
+        if rules or self._cached_rules_of(report_id):
+            return False
+        if route == "poll":
+            request.deferred_count = _count_key(report_id, route)
+        return True
+
+    def choose(self, route: Route, request: RequestScope, report_id: str | None) -> Fault | None:
         """The fault of one request, counting it first.
 
         A request that concerns a report counts within that report and route, from its
         creation on (so a poll's number is the report's n-th GET whenever rules appear); any
         other request counts within its API key and route since the plan last changed.
+        When no rule applies, a poll is counted later, with its journal entry.
         """
-        rules, seed, _ = self.active()
+        if self.no_rule_applies(route, request, report_id):
+            return None
+        rules, seed = self._cached_active
+        owner = request.owner
         if report_id is not None:
-            rules = self.report_rules(report_id) + rules
-            if route != "poll" and not rules:
-                return None
+            rules = self._cached_rules_of(report_id) + rules
             scope = report_id
         else:
-            if not any(not rule.polls for rule in rules):
-                return None  # poll-number rules need a report
             epoch = int(self._store.number(_EPOCH_KEY))
             scope = f"{owner or 'anonymous'}@{epoch}"
         number = int(self._store.add_to_number(_count_key(scope, route), 1))

@@ -165,7 +165,7 @@ class ControlApi:
             scenario=record.scenario if record else None,
             fault=fault,
         )
-        self.state.store.append_request(entry)
+        self.state.store.append_request(entry, count=scope.deferred_count)
 
     def journal(self, limit: int) -> dict[str, Any]:
         """``GET /_mock/requests``: the newest ``limit`` requests, oldest first."""

@@ -19,7 +19,7 @@ from mockserver.core.lifecycle import ReportRecord
 from mockserver.core.signing import UrlSigner
 from mockserver.service.shared_clock import SharedClock
 from mockserver.settings import Settings
-from mockserver.store.base import ReportStore
+from mockserver.store.base import CACHE_VERSION_KEY, JournalEntry, ReportStore
 
 __all__ = [
     "DOCUMENT_TYPES",
@@ -89,11 +89,16 @@ class RequestScope:
     with :meth:`ServiceState.scope`; it lives as long as the request.
     """
 
-    __slots__ = ("_found", "now", "owner")
+    __slots__ = ("_found", "deferred_count", "now", "owner", "version")
 
-    def __init__(self, now: float, owner: str | None) -> None:
+    def __init__(self, now: float, owner: str | None, *, version: float = 0.0) -> None:
         self.now = now
         self.owner = owner
+        #: The store's cache version read with the clock: what cached values must match.
+        self.version = version
+        #: A shared number to add 1 to with this request's journal entry (a report's
+        #: request counter when no fault rule needs its value now), or ``None``.
+        self.deferred_count: str | None = None
         #: Reports by (owner or "" for any owner, id, by_case), and by id alone.
         self._found: dict[tuple[str, str, bool], ReportRecord | None] = {}
 
@@ -124,9 +129,37 @@ class ServiceState:
         self.signer = UrlSigner(secret.encode(), settings.url_ttl_seconds)
         self._next_expiry_check = -math.inf
 
-    def scope(self, owner: str | None) -> RequestScope:
-        """A new request's scope: the clock read once, for everything the request does."""
-        return RequestScope(self.clock.now(), owner)
+    def scope(self, owner: str | None, report_id: str | None = None) -> RequestScope:
+        """A new request's scope: the clock read once, for everything the request does.
+
+        With ``report_id`` (the report the request's path names), that report is read in
+        the same store operation as the clock's cache version, and remembered in the scope.
+        """
+        record, version = self.store.report_and_number(report_id, CACHE_VERSION_KEY)
+        scope = RequestScope(self.clock.now_at_version(version), owner, version=version)
+        if report_id:
+            scope._found[("", report_id, False)] = record
+        return scope
+
+    def poll_scope(
+        self, owner: str, report_id: str, *, version: float, path: str, query: str, count: str
+    ) -> tuple[RequestScope, bool]:
+        """A poll's scope and, in the same store operation, its journal entry when this
+        worker's caches are as of ``version`` still (the caller knows that no fault rule
+        applies then): ``GET path?query`` answered 200 at the scope's time, counting
+        ``count``. ``(scope, True)`` when the entry was written; ``(scope, False)`` when the
+        report is not the owner's or the caches are stale (then nothing was written).
+        """
+        now = self.clock.now_at_version(version)
+        entry = JournalEntry("GET", path, query, 200, now, report_id, None)
+        record, stored, written = self.store.report_number_and_entry(
+            report_id, CACHE_VERSION_KEY, owner=owner, expected=version, entry=entry, count=count
+        )
+        if not written:
+            now = self.clock.now_at_version(stored)
+        scope = RequestScope(now, owner, version=stored)
+        scope._found[("", report_id, False)] = record
+        return scope, written
 
     def find(
         self,

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from mockserver.store.base import JournalEntry, ReportStore, StoreError
+from mockserver.store.base import CACHE_VERSION_KEY, JournalEntry, ReportStore, StoreError
 from mockserver.store.memory import MemoryStore
 
-__all__ = ["JournalEntry", "MemoryStore", "ReportStore", "StoreError", "open_store"]
+__all__ = [
+    "CACHE_VERSION_KEY",
+    "JournalEntry",
+    "MemoryStore",
+    "ReportStore",
+    "StoreError",
+    "open_store",
+]
 
 
 def open_store(url: str, *, journal_size: int = 1000) -> ReportStore:

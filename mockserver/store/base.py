@@ -7,12 +7,23 @@ sees the same reports at the same virtual time and signs URLs with the same secr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from mockserver.core.lifecycle import ReportRecord
 
-__all__ = ["JournalEntry", "ReportStore", "StoreError"]
+__all__ = [
+    "CACHE_VERSION_KEY",
+    "JournalEntry",
+    "ReportStore",
+    "StoreError",
+    "journal_if_current",
+]
+
+#: The shared number every worker reads with a request's first store operation: whoever
+#: changes a value that workers cache (the clock's anchor or advance, the fault plan, a
+#: report's own fault rules) adds 1 to it after the change, and the others read again.
+CACHE_VERSION_KEY = "cache.version"
 
 
 class StoreError(Exception):
@@ -44,6 +55,35 @@ class ReportStore(Protocol):
 
     def get_report(self, report_id: str) -> ReportRecord | None:
         """The report with this id, or ``None``."""
+
+    def report_and_number(
+        self, report_id: str | None, key: str
+    ) -> tuple[ReportRecord | None, float]:
+        """In one operation (one round trip): the report (``None`` when absent or no id is
+        given) and the shared number under ``key`` (0 when absent).
+
+        A request's first store operation: the report it concerns and the store's version
+        of what workers cache (see :class:`~mockserver.service.shared_clock.SharedClock`).
+        """
+
+    def report_number_and_entry(
+        self,
+        report_id: str,
+        key: str,
+        *,
+        owner: str,
+        expected: float,
+        entry: JournalEntry,
+        count: str,
+    ) -> tuple[ReportRecord | None, float, bool]:
+        """As :meth:`report_and_number`, and in the same operation, only when the report
+        exists, is filed under ``owner`` and the number under ``key`` is ``expected``:
+        :meth:`append_request` of ``entry`` with the report's scenario, counting ``count``.
+        The last value says whether the entry was written.
+
+        A poll's one round trip: the worker guesses its journal entry from its caches (as of
+        cache version ``expected``) and the store keeps it only if the guess holds.
+        """
 
     def reports_for_case(self, owner: str, case_id: str) -> list[ReportRecord]:
         """The owner's reports of a case, newest first."""
@@ -91,8 +131,12 @@ class ReportStore(Protocol):
         virtual time), so advancing the virtual clock lapses them too. Rate-limit windows.
         """
 
-    def append_request(self, entry: JournalEntry) -> None:
-        """Add to the journal, forgetting the oldest entries past its capacity."""
+    def append_request(self, entry: JournalEntry, *, count: str | None = None) -> None:
+        """Add to the journal, forgetting the oldest entries past its capacity.
+
+        With ``count``, add 1 to the shared number under that key in the same write (a
+        report's request counter, counted with its journal entry instead of on its own).
+        """
 
     def requests(self, limit: int) -> tuple[list[JournalEntry], int]:
         """The newest ``limit`` journal entries, oldest first, and how many it holds."""
@@ -102,3 +146,22 @@ class ReportStore(Protocol):
 
     def close(self) -> None:
         """Release connections and files."""
+
+
+def journal_if_current(
+    store: ReportStore,
+    report_id: str,
+    key: str,
+    *,
+    owner: str,
+    expected: float,
+    entry: JournalEntry,
+    count: str,
+) -> tuple[ReportRecord | None, float, bool]:
+    """:meth:`ReportStore.report_number_and_entry` as two operations, for the stores where
+    an operation costs no round trip (memory, SQLite: the write takes the lock either way)."""
+    record, number = store.report_and_number(report_id, key)
+    if record is None or record.owner != owner or number != expected:
+        return record, number, False
+    store.append_request(replace(entry, scenario=record.scenario), count=count)
+    return record, number, True

@@ -13,7 +13,7 @@ from typing import Any
 
 from mockserver.core.case_profile import CaseProfile
 from mockserver.core.lifecycle import Phase, ReportRecord
-from mockserver.store.base import JournalEntry
+from mockserver.store.base import JournalEntry, journal_if_current
 
 __all__ = ["MemoryStore"]
 
@@ -90,6 +90,26 @@ class MemoryStore:
 
     def get_report(self, report_id: str) -> ReportRecord | None:
         return self._reports.get(report_id)
+
+    def report_and_number(
+        self, report_id: str | None, key: str
+    ) -> tuple[ReportRecord | None, float]:
+        record = self._reports.get(report_id) if report_id else None
+        return record, self._numbers.get(key, 0.0)
+
+    def report_number_and_entry(
+        self,
+        report_id: str,
+        key: str,
+        *,
+        owner: str,
+        expected: float,
+        entry: JournalEntry,
+        count: str,
+    ) -> tuple[ReportRecord | None, float, bool]:
+        return journal_if_current(
+            self, report_id, key, owner=owner, expected=expected, entry=entry, count=count
+        )
 
     def reports_for_case(self, owner: str, case_id: str) -> list[ReportRecord]:
         with self._lock:
@@ -178,9 +198,11 @@ class MemoryStore:
                 self._expiring_high_water = max(_EXPIRING_MINIMUM, 2 * len(self._expiring))
             return total
 
-    def append_request(self, entry: JournalEntry) -> None:
+    def append_request(self, entry: JournalEntry, *, count: str | None = None) -> None:
         with self._lock:
             self._journal.append(entry)
+            if count is not None:
+                self._numbers[count] = self._numbers.get(count, 0.0) + 1
 
     def requests(self, limit: int) -> tuple[list[JournalEntry], int]:
         with self._lock:

@@ -7,7 +7,7 @@ Opened as ``redis://host:port/db`` (``rediss://`` for TLS, a password as
 Keys, under the prefix:
 
 - ``report:<id>``: a hash with the report's :mod:`mockserver.store.codec` text (``body``), its
-  owner and case id, and ``cancelled_at`` once cancelled (``HSETNX``: the first cancel wins);
+  owner, case id and scenario (for the journal entry a poll writes in its one round trip), and ``cancelled_at`` once cancelled (``HSETNX``: the first cancel wins);
 - ``case:<owner>:<case_id>``: a sorted set of that case's report ids scored by creation time,
   read newest first; ``by_age``: the same for every report, which retention trims;
 - ``sequence`` (``INCR``), ``value:<key>`` (``SETNX``), ``number:<key>`` (``INCRBYFLOAT``);
@@ -18,6 +18,7 @@ Every operation that must be atomic is one command, a ``MULTI`` block or a Lua s
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -40,6 +41,32 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 redis.call('HSETNX', KEYS[1], 'cancelled_at', ARGV[1])
 return redis.call('HMGET', KEYS[1], 'body', 'cancelled_at')
 """
+
+# A poll in one round trip. KEYS[1] report hash, KEYS[2] the number, KEYS[3] journal,
+# KEYS[4] the poll counter; ARGV[1] owner, ARGV[2] expected number, ARGV[3] and ARGV[4] the
+# entry's text before and after its scenario, ARGV[5] the journal's size. The entry is
+# written (with the report's scenario) only if the report is the owner's and the number is
+# the expected one; the reply says whether. Lua's false is Redis's nil.
+_REPORT_NUMBER_AND_ENTRY = """
+local fields = redis.call('HMGET', KEYS[1], 'body', 'cancelled_at', 'owner', 'scenario')
+local number = redis.call('GET', KEYS[2])
+local written = 0
+if fields[1] and fields[3] == ARGV[1] and fields[4]
+   and tonumber(number or '0') == tonumber(ARGV[2]) then
+  redis.call('RPUSH', KEYS[3], ARGV[3] .. cjson.encode(fields[4]) .. ARGV[4])
+  local size = tonumber(ARGV[5])
+  if size > 0 then
+    redis.call('LTRIM', KEYS[3], -size, -1)
+  else
+    redis.call('DEL', KEYS[3])
+  end
+  redis.call('INCRBYFLOAT', KEYS[4], 1)
+  written = 1
+end
+return {fields[1] or false, fields[2] or false, number or false, written}
+"""
+#: Stands for the scenario in a journal entry's text, which the script splits around it.
+_SCENARIO_PLACEHOLDER = "\x00scenario\x00"
 
 # KEYS[1] by_age; ARGV[1] prefix, ARGV[2] exclusive score bound, ARGV[3] batch size.
 _REMOVE_OLDEST = """
@@ -106,6 +133,7 @@ class RedisStore:
         self._mark_cancelled = self._redis.register_script(_MARK_CANCELLED)
         self._remove_oldest = self._redis.register_script(_REMOVE_OLDEST)
         self._add_to_expiring = self._redis.register_script(_ADD_TO_EXPIRING)
+        self._report_number_and_entry = self._redis.register_script(_REPORT_NUMBER_AND_ENTRY)
 
     def _key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
@@ -114,6 +142,7 @@ class RedisStore:
 
     def add_report(self, record: ReportRecord) -> None:
         fields = ["body", record_to_json(record), "owner", record.owner, "case_id", record.case_id]
+        fields += ["scenario", record.scenario]
         if record.cancelled_at is not None:
             fields += ["cancelled_at", repr(record.cancelled_at)]
         with self._redis.pipeline(transaction=True) as pipe:
@@ -130,6 +159,44 @@ class RedisStore:
             self._redis.hmget(self._key("report", report_id), ["body", "cancelled_at"]),
         )
         return None if body is None else _record_from_fields(body, cancelled_at)
+
+    def report_and_number(
+        self, report_id: str | None, key: str
+    ) -> tuple[ReportRecord | None, float]:
+        if not report_id:
+            return None, self.number(key)
+        with self._redis.pipeline(transaction=False) as pipe:  # one round trip
+            pipe.hmget(self._key("report", report_id), ["body", "cancelled_at"])
+            pipe.get(self._key("number", key))
+            fields, number = cast("tuple[list[str | None], str | None]", pipe.execute())
+        body, cancelled_at = fields
+        record = None if body is None else _record_from_fields(body, cancelled_at)
+        return record, 0.0 if number is None else float(number)
+
+    def report_number_and_entry(
+        self,
+        report_id: str,
+        key: str,
+        *,
+        owner: str,
+        expected: float,
+        entry: JournalEntry,
+        count: str,
+    ) -> tuple[ReportRecord | None, float, bool]:
+        text = entry_to_json(replace(entry, scenario=_SCENARIO_PLACEHOLDER))
+        before, _, after = text.partition(json.dumps(_SCENARIO_PLACEHOLDER))
+        reply = self._report_number_and_entry(
+            keys=[
+                self._key("report", report_id),
+                self._key("number", key),
+                self._key("journal"),
+                self._key("number", count),
+            ],
+            args=[owner, repr(expected), before, after, self.journal_size],
+        )
+        body, cancelled_at, number, written = cast("list[Any]", reply)
+        record = None if body is None else _record_from_fields(body, cancelled_at)
+        return record, 0.0 if number is None else float(number), bool(written)
 
     def _records(self, report_ids: list[str]) -> list[ReportRecord]:
         if not report_ids:
@@ -221,13 +288,15 @@ class RedisStore:
 
     # --- journal --------------------------------------------------------------------------
 
-    def append_request(self, entry: JournalEntry) -> None:
-        with self._redis.pipeline(transaction=True) as pipe:
+    def append_request(self, entry: JournalEntry, *, count: str | None = None) -> None:
+        with self._redis.pipeline(transaction=True) as pipe:  # one round trip
             pipe.rpush(self._key("journal"), entry_to_json(entry))
             if self.journal_size > 0:
                 pipe.ltrim(self._key("journal"), -self.journal_size, -1)
             else:
                 pipe.delete(self._key("journal"))
+            if count is not None:
+                pipe.incrbyfloat(self._key("number", count), 1)
             pipe.execute()
 
     def requests(self, limit: int) -> tuple[list[JournalEntry], int]:

@@ -9,7 +9,9 @@ its workers after opening the store never shares a connection across processes.
 
 Reports are stored as :mod:`mockserver.store.codec` text, with the columns the queries need
 (owner, case id, creation and cancellation time) beside it; the journal is a ring of
-``journal_size`` slots, each append one statement that overwrites the oldest slot.
+``journal_size`` slots, each append one statement that overwrites the oldest slot (and, for
+a poll, one more adding to the report's poll counter, in the same transaction). A worker's
+threads append together (:mod:`mockserver.store.group_commit`): one transaction per batch.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from mockserver.core.lifecycle import ReportRecord
-from mockserver.store.base import JournalEntry, StoreError
+from mockserver.store.base import JournalEntry, StoreError, journal_if_current
 from mockserver.store.codec import entry_from_json, entry_to_json, record_from_json, record_to_json
+from mockserver.store.group_commit import GroupCommit
 
 __all__ = ["SQLiteStore", "sqlite_path_from_url"]
 
@@ -91,6 +94,7 @@ class SQLiteStore:
         self._connections_lock = threading.Lock()
         self._owner_pid = os.getpid()
         self._additions_since_sweep = 0
+        self._journal_writer = GroupCommit(self._append_batch)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._create_schema()
@@ -155,6 +159,36 @@ class SQLiteStore:
             .fetchone()
         )
         return None if row is None else _record_from_row(row)
+
+    def report_and_number(
+        self, report_id: str | None, key: str
+    ) -> tuple[ReportRecord | None, float]:
+        # One statement: the number, and the report's columns (NULL when there is none).
+        row = (
+            self._connection()
+            .execute(
+                "SELECT (SELECT value FROM shared_numbers WHERE key = ?), r.body, r.cancelled_at"
+                " FROM (SELECT 1) LEFT JOIN reports AS r ON r.id = ?",
+                (key, report_id or ""),
+            )
+            .fetchone()
+        )
+        number = 0.0 if row[0] is None else float(row[0])
+        return (None if row[1] is None else _record_from_row(row[1:])), number
+
+    def report_number_and_entry(
+        self,
+        report_id: str,
+        key: str,
+        *,
+        owner: str,
+        expected: float,
+        entry: JournalEntry,
+        count: str,
+    ) -> tuple[ReportRecord | None, float, bool]:
+        return journal_if_current(
+            self, report_id, key, owner=owner, expected=expected, entry=entry, count=count
+        )
 
     def reports_for_case(self, owner: str, case_id: str) -> list[ReportRecord]:
         rows = (
@@ -283,17 +317,45 @@ class SQLiteStore:
 
     # --- journal --------------------------------------------------------------------------
 
-    def append_request(self, entry: JournalEntry) -> None:
-        if self.journal_size <= 0:
+    def append_request(self, entry: JournalEntry, *, count: str | None = None) -> None:
+        # The entries of this process's threads are written together (group commit): one
+        # thread writes all that are queued in one transaction, so the write lock is taken
+        # once per batch and no thread sleeps in SQLite's busy handler behind its siblings.
+        if count is None and self.journal_size <= 0:
             return
-        # One statement, so atomic across processes: the next position goes into slot
-        # position % size, replacing the entry that was there (the oldest one).
-        self._connection().execute(
-            "INSERT OR REPLACE INTO journal (slot, position, entry)"
-            " SELECT (last + 1) % ?, last + 1, ?"
-            " FROM (SELECT coalesce(max(position), 0) AS last FROM journal)",
-            (self.journal_size, entry_to_json(entry)),
-        )
+        self._journal_writer.submit((entry_to_json(entry), count))
+
+    def _append_batch(self, batch: list[tuple[str, str | None]]) -> None:
+        connection = self._connection()
+        if len(batch) == 1 and batch[0][1] is None:  # one statement is its own transaction
+            self._append_one(connection, batch[0][0])
+            return
+        connection.execute("BEGIN IMMEDIATE")  # the write lock, once for the whole batch
+        try:
+            for text, count in batch:
+                self._append_one(connection, text)
+                if count is not None:
+                    connection.execute(
+                        "INSERT INTO shared_numbers (key, value) VALUES (?, 1)"
+                        " ON CONFLICT (key) DO UPDATE SET value = value + 1",
+                        (count,),
+                    )
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+
+    def _append_one(self, connection: sqlite3.Connection, text: str) -> None:
+        # The next position goes into slot position % size, replacing the entry that was
+        # there (the oldest one).
+        if self.journal_size > 0:
+            connection.execute(
+                "INSERT OR REPLACE INTO journal (slot, position, entry)"
+                " SELECT (last + 1) % ?, last + 1, ?"
+                " FROM (SELECT coalesce(max(position), 0) AS last FROM journal)",
+                (self.journal_size, text),
+            )
 
     def requests(self, limit: int) -> tuple[list[JournalEntry], int]:
         connection = self._connection()

@@ -20,6 +20,7 @@ from mockserver.service import ControlApi, ReportsApi, RequestScope, ServiceStat
 __all__ = [
     "API_KEY_HEADER",
     "EXTENSION_KEY",
+    "SCOPE_ENVIRON_KEY",
     "Backend",
     "api_gateway",
     "backend",
@@ -31,6 +32,9 @@ __all__ = [
 ]
 
 EXTENSION_KEY = "reports_mock"
+#: WSGI environ key of a request's scope made before Flask ran (by :mod:`mockserver.web.fast_poll`,
+#: which hands a poll it does not answer to Flask with the store already read).
+SCOPE_ENVIRON_KEY = "mockserver.scope"
 API_KEY_HEADER = "X-API-Key"
 
 _View = TypeVar("_View", bound=Callable[..., object])
@@ -68,16 +72,20 @@ def api_gateway() -> ApiGateway:
     return backend().gateway
 
 
-def request_scope(serving: Backend | None = None) -> RequestScope:
+def request_scope(serving: Backend | None = None, *, report_id: str | None = None) -> RequestScope:
     """The current request's scope: its caller and one clock reading, made on first use.
 
-    ``serving`` saves looking the backend up again where the caller already has it.
+    ``serving`` saves looking the backend up again where the caller already has it;
+    ``report_id`` (the report the path names) is read with the clock, in one store operation.
     """
     scope: RequestScope | None = g.get("scope")
     if scope is None:
-        key = request.headers.get(API_KEY_HEADER, "").strip()
-        state = (serving or backend()).state
-        scope = g.scope = state.scope(owner_of_key(key) if key else None)
+        scope = request.environ.get(SCOPE_ENVIRON_KEY)  # made by the poll's lean path
+        if scope is None:
+            key = request.headers.get(API_KEY_HEADER, "").strip()
+            state = (serving or backend()).state
+            scope = state.scope(owner_of_key(key) if key else None, report_id)
+        g.scope = scope
     return scope
 
 

@@ -18,7 +18,13 @@ from flask import Response, current_app, request
 import schemas
 from mockserver.core.encoded_json import dumps_compact
 
-__all__ = ["ResponseContractViolation", "read_json_body", "send_error", "send_success"]
+__all__ = [
+    "ResponseContractViolation",
+    "check_against_contract",
+    "read_json_body",
+    "send_error",
+    "send_success",
+]
 
 _RULE_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
@@ -32,24 +38,49 @@ def _openapi_path() -> str | None:
     return None if rule is None else _RULE_ARGUMENT.sub(r"{\1}", rule.rule)
 
 
+def check_against_contract(
+    body: Mapping[str, Any],
+    status: int,
+    *,
+    method: str,
+    openapi_path: str | None,
+    path: str,
+    mode: str,
+    log: Any,
+) -> None:
+    """Hold a response to ``schemas/`` under ``VALIDATE_RESPONSES`` ``mode`` (raise/log/off)."""
+    if mode == "off":
+        return
+    declared = openapi_path is not None and schemas.response_schema_ref(
+        method, openapi_path, status
+    )
+    if declared and openapi_path is not None:
+        problems = schemas.response_errors(method, openapi_path, status, body)
+    elif status >= 400:
+        problems = schemas.errors(body, "error-envelope")
+    else:
+        problems = [f"{method} {openapi_path} does not declare status {status}"]
+    if not problems:
+        return
+    summary = f"{method} {path} -> {status} breaks schemas/: " + "; ".join(problems)
+    if mode == "raise":
+        raise ResponseContractViolation(summary)
+    log.error(summary)
+
+
 def _check_against_contract(body: Mapping[str, Any], status: int) -> None:
     mode = current_app.config.get("VALIDATE_RESPONSES", "off")
     if mode == "off":
         return
-    path = _openapi_path()
-    declared = path is not None and schemas.response_schema_ref(request.method, path, status)
-    if declared and path is not None:
-        problems = schemas.response_errors(request.method, path, status, body)
-    elif status >= 400:
-        problems = schemas.errors(body, "error-envelope")
-    else:
-        problems = [f"{request.method} {path} does not declare status {status}"]
-    if not problems:
-        return
-    summary = f"{request.method} {request.path} -> {status} breaks schemas/: " + "; ".join(problems)
-    if mode == "raise":
-        raise ResponseContractViolation(summary)
-    current_app.logger.error(summary)
+    check_against_contract(
+        body,
+        status,
+        method=request.method,
+        openapi_path=_openapi_path(),
+        path=request.path,
+        mode=mode,
+        log=current_app.logger,
+    )
 
 
 def _json_response(

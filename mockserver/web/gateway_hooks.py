@@ -60,14 +60,12 @@ def _inject_before_the_api() -> Response | None:
     target = (request.view_args or {}).get(target_argument) if target_argument else None
     serving = backend()
     gateway = serving.gateway
-    scope = request_scope(serving)
+    target = None if target is None else str(target)
+    scope = request_scope(serving, report_id=gateway.report_id_named(route, target))
     # Served, the front waits out a latency fault on its event loop, not in this thread.
     deferred: list[float] | None = request.environ.get(DEFERRED_DELAY_KEY)
     fault = gateway.fault_for(
-        scope,
-        route,
-        None if target is None else str(target),
-        wait=None if deferred is None else deferred.append,
+        scope, route, target, wait=None if deferred is None else deferred.append
     )
     if fault is None:
         return None

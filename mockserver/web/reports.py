@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, Response, current_app, g, request
+from werkzeug.wsgi import get_current_url
 
 from mockserver.core import messages
 from mockserver.core.fault_rules import rules_to_spec
@@ -17,7 +20,10 @@ from mockserver.web import (
 )
 from mockserver.web.envelope import read_json_body, send_error, send_success
 
-__all__ = ["API_KEY_HEADER", "SCENARIO_HEADER", "reports"]
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
+__all__ = ["API_KEY_HEADER", "SCENARIO_HEADER", "base_url_of", "reports"]
 
 #: Mock-only: chooses the scenario of a report on create.
 SCENARIO_HEADER = "X-Mock-Scenario"
@@ -42,8 +48,8 @@ def require_api_key() -> Response | None:
 _HOST_URLS: dict[tuple[object, ...], str] = {}
 
 
-def _base_url() -> str:
-    environ = request.environ
+def base_url_of(environ: WSGIEnvironment, trusted_hosts: list[str] | None = None) -> str:
+    """The request's ``host_url`` (``http://host:port/``), as werkzeug works it out."""
     key = (
         environ.get("wsgi.url_scheme"),
         environ.get("HTTP_HOST"),
@@ -52,10 +58,14 @@ def _base_url() -> str:
     )
     found = _HOST_URLS.get(key)
     if found is None:  # werkzeug's host_url costs as much as deriving the report
-        found = request.host_url
+        found = get_current_url(environ, host_only=True, trusted_hosts=trusted_hosts)
         if len(_HOST_URLS) < 256:
             _HOST_URLS[key] = found
     return found
+
+
+def _base_url() -> str:
+    return base_url_of(request.environ, current_app.config.get("TRUSTED_HOSTS"))
 
 
 def _ascii_header(name: str) -> str | None:

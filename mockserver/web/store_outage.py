@@ -12,11 +12,13 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app
 
-from mockserver.web import backend
+from mockserver.service import RequestScope
+from mockserver.web import Backend, backend
 from mockserver.web.envelope import send_error
 
 __all__ = [
@@ -25,7 +27,11 @@ __all__ = [
     "StoreOutage",
     "install_store_outage_handler",
     "is_store_outage",
+    "outage_answer",
+    "outage_tracker_of",
+    "record_in_journal",
     "store_outage",
+    "store_outage_response",
 ]
 
 #: What ``Retry-After`` tells a client to wait before trying again.
@@ -96,24 +102,65 @@ class StoreOutage:
         )
 
 
-def store_outage() -> StoreOutage:
-    """The current app's outage tracker."""
-    tracker: StoreOutage = current_app.extensions[_EXTENSION_KEY]
+def record_in_journal(
+    serving: Backend,
+    tracker: StoreOutage,
+    log: Any,
+    scope_of: Callable[[], RequestScope],
+    entry: tuple[str, str, str, int, str | None, str | None],
+) -> BaseException | None:
+    """Journal an answered request: ``entry`` is (method, path, query, status, report id,
+    fault label). ``None`` when the answer stands; the store's error when it must become
+    the outage's 503 instead: a poll whose count goes with its entry (neither was written,
+    so the client retries and nothing it did is lost). Any other request took effect: its
+    answer stands and the outage is logged once.
+    """
+    method, path, query, status, report_id, fault = entry
+    scope = None
+    try:
+        scope = scope_of()
+        serving.control.record_request(scope, method, path, query, status, report_id, fault=fault)
+    except STORE_OUTAGE_ERRORS as error:
+        if scope is not None and scope.deferred_count is not None:
+            return error
+        tracker.failed(error, log, refused=False)
+    else:
+        tracker.answered(log)
+    return None
+
+
+def outage_tracker_of(app: Flask) -> StoreOutage:
+    """``app``'s outage tracker (set up by :func:`install_store_outage_handler`)."""
+    tracker: StoreOutage = app.extensions[_EXTENSION_KEY]
     return tracker
 
 
-def _answer_outage(error: Exception) -> Response:
-    store_outage().failed(error, current_app.logger)
-    kind = backend().state.store_kind
+def store_outage() -> StoreOutage:
+    """The current app's outage tracker."""
+    return outage_tracker_of(current_app)
+
+
+def outage_answer(
+    tracker: StoreOutage, log: Any, kind: str, error: BaseException
+) -> tuple[str, dict[str, str]]:
+    """The 503's message and headers for a request the store failed; counted and logged."""
+    tracker.failed(error, log)
     message = (
         f"The mock's {kind} store is unavailable ({type(error).__name__}: {error}); "
         f"try again in {OUTAGE_RETRY_AFTER_SECONDS} s"
     )
-    return send_error(message, 503, {"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)})
+    return message, {"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)}
+
+
+def store_outage_response(error: BaseException) -> Response:
+    """The 503 with ``Retry-After`` of a request the store failed (in the current app)."""
+    kind = backend().state.store_kind
+    message, headers = outage_answer(store_outage(), current_app.logger, kind, error)
+    return send_error(message, 503, headers)
 
 
 def install_store_outage_handler(app: Flask) -> None:
     """Answer store outages with 503 + ``Retry-After`` in the envelope, logged once each."""
     app.extensions[_EXTENSION_KEY] = StoreOutage()
     for error_type in STORE_OUTAGE_ERRORS:
-        app.register_error_handler(error_type, _answer_outage)
+        app.register_error_handler(error_type, store_outage_response)

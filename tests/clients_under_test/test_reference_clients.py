@@ -42,6 +42,7 @@ def js_result() -> CheckResult:
     return check_command(f"node {JS_CLIENT} {{report_id}}", examples=JS_EXAMPLES)
 
 
+@pytest.mark.long_running
 def test_the_get_report_pages_javascript_client_passes_every_rule(js_result: CheckResult) -> None:
     assert js_result.passed, render_result(js_result)
 

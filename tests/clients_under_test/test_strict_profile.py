@@ -18,6 +18,7 @@ def test_the_resilient_reference_client_passes_strict() -> None:
     assert result.passed, render_result(result)
 
 
+@pytest.mark.long_running
 @pytest.mark.parametrize(("name", "rule"), sorted(planted_fault_clients.EXPECTED_RULE.items()))
 def test_each_fault_intolerant_client_passes_the_documented_profile_but_fails_strict(
     name: str, rule: str

@@ -198,6 +198,55 @@ def test_numbers_start_at_zero_and_accumulate(store: ReportStore) -> None:
     assert store.number("advanced") == 300.25
 
 
+def test_a_report_and_a_number_read_together(store: ReportStore) -> None:
+    store.add_report(make_record("rpt_1"))
+    store.add_to_number("version", 3)
+    record, number = store.report_and_number("rpt_1", "version")
+    assert (record, number) == (store.get_report("rpt_1"), 3.0)
+    assert store.report_and_number("rpt_unknown", "version") == (None, 3.0)
+    assert store.report_and_number(None, "absent") == (None, 0.0)
+
+
+def test_a_poll_entry_is_written_with_the_read_only_when_the_guess_holds(
+    store: ReportStore,
+) -> None:
+    store.add_report(replace(make_record("rpt_1"), scenario="slow"))
+    store.add_to_number("version", 3)
+    guessed = JournalEntry("GET", "/api/reports/rpt_1", "a=1", 200, 7.0, "rpt_1", None)
+
+    def poll(report_id: str, owner: str, expected: float) -> tuple[bool, float]:
+        record, number, written = store.report_number_and_entry(
+            report_id, "version", owner=owner, expected=expected, entry=guessed, count="polls"
+        )
+        assert record == store.get_report(report_id) and number == 3.0
+        return written, store.number("polls")
+
+    assert poll("rpt_1", "owner-b", 3.0) == (False, 0.0)  # another tenant's report
+    assert poll("rpt_1", "owner-a", 2.0) == (False, 0.0)  # the caches are stale
+    assert poll("rpt_unknown", "owner-a", 3.0) == (False, 0.0)
+    assert store.requests(10) == ([], 0)
+    assert poll("rpt_1", "owner-a", 3.0) == (True, 1.0)
+    assert store.requests(10) == ([replace(guessed, scenario="slow")], 1)
+
+
+def test_a_redis_report_written_without_its_scenario_field_is_polled_in_two_trips(
+    new_store_url: Callable[[str], str],
+) -> None:
+    from mockserver.store.redis_store import RedisStore
+
+    store = open_store(new_store_url("redis"))
+    assert isinstance(store, RedisStore)
+    store.add_report(make_record("rpt_old"))
+    store._redis.hdel(store._key("report", "rpt_old"), "scenario")  # as an older version wrote
+    guessed = JournalEntry("GET", "/api/reports/rpt_old", "", 200, 7.0, "rpt_old", None)
+    record, _, written = store.report_number_and_entry(
+        "rpt_old", "version", owner="owner-a", expected=0.0, entry=guessed, count="polls"
+    )
+    assert record == make_record("rpt_old") and not written
+    assert store.requests(10) == ([], 0) and store.number("polls") == 0
+    store.close()
+
+
 def test_an_expiring_number_accumulates_until_it_lapses(store: ReportStore) -> None:
     store.add_to_expiring_number("window", 1, now=0.0, expires_at=60.0)
     assert store.add_to_expiring_number("window", 1, now=30.0, expires_at=60.0) == 2
@@ -231,6 +280,15 @@ def test_journal_entries_read_back_equal(store: ReportStore) -> None:
     written = JournalEntry("POST", "/api/reports", "x=1", 201, 12.75, "rpt_1", "happy")
     store.append_request(written)
     assert store.requests(1)[0] == [written]
+
+
+def test_a_journal_entry_can_count_in_the_same_write(store: ReportStore) -> None:
+    for path in ("/a", "/b", "/c", "/d"):
+        store.append_request(entry(path), count="polls")
+    store.append_request(entry("/e"))
+    entries, total = store.requests(10)
+    assert ([e.path for e in entries], total) == (["/c", "/d", "/e"], 3)  # still a ring
+    assert store.number("polls") == 4.0
 
 
 def test_clearing_the_journal_empties_it(store: ReportStore) -> None:

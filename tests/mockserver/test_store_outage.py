@@ -131,7 +131,7 @@ def test_a_locked_sqlite_store_is_a_503_with_retry_after_logged_once_and_recover
                 assert answer.status_code == 503, answer.get_data(as_text=True)
                 assert answer.headers["Retry-After"] == str(OUTAGE_RETRY_AFTER_SECONDS)
                 assert "sqlite store is unavailable" in answer.get_json()["error"]
-                # A poll writes too (the fault injector counts polls): a 503 just the same.
+                # A poll writes too (its count, with its journal entry): a 503 just the same.
                 polled = client.get(f"/api/reports/{report_id}", headers=KEY)
                 assert polled.status_code == 503 and "Retry-After" in polled.headers
                 # Reads alone never wait for the lock in WAL mode: health stays green.
