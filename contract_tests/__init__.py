@@ -2,7 +2,8 @@
 
 Drives a polling client (a Python function or coroutine function, or any language through a
 command) through every lifecycle and report shape the documented contract allows, on virtual
-time, and names every rule it breaks, each with its own minimal lifecycle.
+time, and names every rule it breaks, each with its own minimal lifecycle; ``check_workflow``
+does the same for a whole workflow (create, wait, retry by failure type, download).
 ``contract_tests.strategies`` holds the Hypothesis strategies.
 
 The names below are imported on first use (module ``__getattr__``): pytest loads
@@ -28,10 +29,14 @@ if TYPE_CHECKING:
     from contract_tests.model import Lifecycle, Observation
     from contract_tests.reporting import render_result
     from contract_tests.runner import CheckResult, check_client, check_command, check_consumer
+    from contract_tests.workflow_checks import WORKFLOW_RULES
+    from contract_tests.workflow_model import WorkflowPlan
+    from contract_tests.workflow_runner import check_workflow, check_workflow_command
 
 __all__ = [
     "CONSUMER_RULES",
     "RULES",
+    "WORKFLOW_RULES",
     "CheckResult",
     "ClientStopped",
     "KitError",
@@ -41,9 +46,12 @@ __all__ = [
     "RuleViolation",
     "UsageError",
     "VirtualTimeEscaped",
+    "WorkflowPlan",
     "check_client",
     "check_command",
     "check_consumer",
+    "check_workflow",
+    "check_workflow_command",
     "render_result",
 ]
 
@@ -64,6 +72,10 @@ _HOMES = {
     "check_client": "contract_tests.runner",
     "check_command": "contract_tests.runner",
     "check_consumer": "contract_tests.runner",
+    "WORKFLOW_RULES": "contract_tests.workflow_checks",
+    "WorkflowPlan": "contract_tests.workflow_model",
+    "check_workflow": "contract_tests.workflow_runner",
+    "check_workflow_command": "contract_tests.workflow_runner",
 }
 
 

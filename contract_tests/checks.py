@@ -22,9 +22,21 @@ from contract_tests.model import (
 )
 from contract_tests.runs import ClientRun
 
-__all__ = ["CONSUMER_RULES", "RULES", "Finding", "Profile", "Rule", "rule"]
+__all__ = [
+    "CONSUMER_RULES",
+    "RULES",
+    "WORKFLOW_RULES",
+    "AppliesTo",
+    "Finding",
+    "Profile",
+    "Rule",
+    "rule",
+]
 
 Profile = Literal["documented", "strict"]
+#: What a rule judges: a poller's run, a consumer's answer, or a whole workflow's run (its
+#: rules live in :mod:`contract_tests.workflow_checks`).
+AppliesTo = Literal["client", "consumer", "workflow"]
 
 MAX_POLL_GAP_SECONDS = 60.0
 #: What a client's timer may overshoot its length by (millisecond timers round up).
@@ -49,7 +61,7 @@ class Rule:
     name: str
     title: str
     source: str
-    applies_to: Literal["client", "consumer"]
+    applies_to: AppliesTo
     check: Callable[..., Finding | None]
     violation: type[RuleViolation]
     profile: Profile = "documented"
@@ -65,6 +77,8 @@ class Rule:
 
 RULES: dict[str, Rule] = {}
 CONSUMER_RULES: dict[str, Rule] = {}
+WORKFLOW_RULES: dict[str, Rule] = {}
+_REGISTRIES = {"client": RULES, "consumer": CONSUMER_RULES, "workflow": WORKFLOW_RULES}
 
 
 def rule(
@@ -72,7 +86,7 @@ def rule(
     *,
     title: str,
     source: str,
-    applies_to: Literal["client", "consumer"] = "client",
+    applies_to: AppliesTo = "client",
     profile: Profile = "documented",
 ) -> Callable[[Callable[..., Finding | None]], Callable[..., Finding | None]]:
     """Register a check under ``name``; each rule gets its own violation type.
@@ -84,7 +98,7 @@ def rule(
         violation = type(
             f"{name.title().replace('_', '')}Violation", (RuleViolation,), {"rule": name}
         )
-        registry = RULES if applies_to == "client" else CONSUMER_RULES
+        registry = _REGISTRIES[applies_to]
         registry[name] = Rule(name, title, source, applies_to, check, violation, profile)
         return check
 

@@ -1,5 +1,5 @@
-"""``python -m contract_tests check``: check a client, a consumer or a command
-(``verify``, provider verification, lives in ``verify_cli``).
+"""``python -m contract_tests check``: check a client, a consumer, a command or a whole
+workflow (``verify``, provider verification, lives in ``verify_cli``).
 
 Exit status: 0 when every rule holds, 1 when a rule is broken, 2 for a usage error.
 """
@@ -23,6 +23,12 @@ from contract_tests.runner import (
     check_consumer,
 )
 from contract_tests.verify_cli import add_verify_parser, run_verify
+from contract_tests.workflow_runner import (
+    DEFAULT_WORKFLOW_COMMAND_EXAMPLES,
+    DEFAULT_WORKFLOW_EXAMPLES,
+    check_workflow,
+    check_workflow_command,
+)
 
 __all__ = ["load_callable", "main"]
 
@@ -62,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check a Reports API client against the documented contract, on virtual time.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("check", help="check a client, a consumer or a command")
+    check = commands.add_parser(
+        "check", help="check a client, a consumer, a command or a whole workflow"
+    )
     target = check.add_mutually_exclusive_group(required=True)
     target.add_argument(
         "--client",
@@ -75,10 +83,24 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="COMMAND",
         help="a client in any language: a command with {report_id}; gets SW_BASE_URL and SW_API_KEY",
     )
+    target.add_argument(
+        "--workflow",
+        metavar="MODULE:FUNCTION",
+        help="a whole workflow fn(case_id, *, base_url, api_key, output_dir): create, wait, "
+        "retry as documented, save the PDF and the DOCX",
+    )
+    target.add_argument(
+        "--workflow-cmd",
+        metavar="COMMAND",
+        help="a workflow in any language: gets SW_BASE_URL, SW_API_KEY, SW_CASE_ID and "
+        "SW_OUTPUT_DIR ({case_id} and {output_dir} in COMMAND are replaced too); exit 0 = done",
+    )
     check.add_argument(
         "--examples",
         type=int,
-        help=f"generated examples (default {DEFAULT_EXAMPLES}, {DEFAULT_COMMAND_EXAMPLES} for --client-cmd)",
+        help=f"generated examples (default {DEFAULT_EXAMPLES}, {DEFAULT_COMMAND_EXAMPLES} for "
+        f"--client-cmd, {DEFAULT_WORKFLOW_EXAMPLES} for --workflow, "
+        f"{DEFAULT_WORKFLOW_COMMAND_EXAMPLES} for --workflow-cmd)",
     )
     check.add_argument(
         "--seed", type=int, default=0, help="Hypothesis seed (default 0: reproducible)"
@@ -120,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(arguments: argparse.Namespace) -> CheckResult:
     if arguments.examples is not None and arguments.examples < 0:
         raise UsageError(f"--examples {arguments.examples}: pass 0 or more")
+    if arguments.workflow or arguments.workflow_cmd:
+        return _run_workflow(arguments)
     if arguments.client_cmd:
         examples = DEFAULT_COMMAND_EXAMPLES if arguments.examples is None else arguments.examples
         return check_command(
@@ -144,4 +168,26 @@ def _run(arguments: argparse.Namespace) -> CheckResult:
         seed=arguments.seed,
         strict=arguments.strict,
         examples_from=arguments.examples_from,
+    )
+
+
+def _run_workflow(arguments: argparse.Namespace) -> CheckResult:
+    if arguments.examples_from:
+        raise UsageError(
+            "--examples-from gives one report's recorded lifecycle to a poller or consumer; "
+            "a workflow check chooses its own plans: leave --examples-from out"
+        )
+    if arguments.workflow_cmd:
+        examples = (
+            DEFAULT_WORKFLOW_COMMAND_EXAMPLES if arguments.examples is None else arguments.examples
+        )
+        return check_workflow_command(
+            arguments.workflow_cmd, examples=examples, seed=arguments.seed, strict=arguments.strict
+        )
+    examples = DEFAULT_WORKFLOW_EXAMPLES if arguments.examples is None else arguments.examples
+    return check_workflow(
+        load_callable(arguments.workflow),
+        examples=examples,
+        seed=arguments.seed,
+        strict=arguments.strict,
     )

@@ -24,8 +24,8 @@ import os
 import subprocess
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 from contract_tests.clock_following import (
     ClockNotFollowed,
@@ -39,12 +39,12 @@ from contract_tests.errors import ClientStopped, UsageError, VirtualTimeEscaped
 from contract_tests.kit_clock import KitClock
 from contract_tests.loopback import Answer, LoopbackServer
 from contract_tests.model import GIVE_UP_LIMIT_SECONDS, Lifecycle
-from contract_tests.runs import ClientRun, Request, StopReason
+from contract_tests.runs import ClientRun, Request, RunRecord, StopReason
 from contract_tests.syscall_clock import syscall_clock_argv, tracer_failure
 from contract_tests.virtual_loop import VirtualTimeLoop, virtual_loops
 from contract_tests.virtual_time import VirtualTimeHooks, enter_virtual_thread, virtual_time
 
-__all__ = ["API_KEY", "MockBackend"]
+__all__ = ["API_KEY", "MockBackend", "RunObserver", "WsgiApp"]
 
 API_KEY = "sk-contract-kit"
 #: More requests than an hour of polling every 5 s, with room: beyond it the client is spinning.
@@ -61,6 +61,19 @@ MAX_CLOCK_READS = 100_000
 WALL_CLOCK_LIMIT = 30.0
 _TIME_AFTER_LIMIT = GIVE_UP_LIMIT_SECONDS + 60
 
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class RunObserver(Protocol):
+    """What sees one run from the server's loop: every answer, every wait, every clock read;
+    each returns the reason to stop the client, if any."""
+
+    def answered(self, answer: Answer) -> StopReason | None: ...
+
+    def sleep(self, seconds: float) -> StopReason | None: ...
+
+    def clock_read(self) -> StopReason | None: ...
+
 
 class _Observer:
     """Sees every request and sleep of one run; decides when to stop the client."""
@@ -73,6 +86,15 @@ class _Observer:
 
     def elapsed(self) -> float:
         return self.now() - self.created_epoch
+
+    def answered(self, answer: Answer) -> StopReason | None:
+        """Record an answered request (see :meth:`request`)."""
+        fault = "drop" if answer.dropped else answer.headers.get(FAULT_HEADER.lower())
+        retry_after = answer.headers.get("retry-after")
+        seconds = float(retry_after) if retry_after and retry_after.isdigit() else None
+        return self.request(
+            answer.method, answer.path, answer.status, fault, seconds, _served_status(answer.body)
+        )
 
     def request(
         self,
@@ -157,7 +179,14 @@ def _throw_into(thread_id: int) -> None:
 class MockBackend:
     """The mock for one check run, behind the kit's loopback server; ``clock`` is its time."""
 
-    def __init__(self, *, time_scale: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        time_scale: float = 0.0,
+        middleware: Callable[[WsgiApp], WsgiApp] | None = None,
+    ) -> None:
+        """``middleware`` wraps the app the loopback server serves (the kit's own calls of
+        the control API reach the bare app)."""
         from mockserver import create_app
 
         self.time_scale = time_scale
@@ -169,13 +198,14 @@ class MockBackend:
         if time_scale == 0:
             config["START_TIME"] = KIT_START_TIME
         self.app = create_app(config)
-        self._observer: _Observer | None = None
+        self._observer: RunObserver | None = None
         self._watch: RealTimeSleepWatch | None = None
         #: ``time.monotonic()`` of the last request answered or clock move (commands' watchdog).
         self._active_at = time.monotonic()
         self._stop_reason: StopReason | None = None
         self._client_thread: int | None = None
-        self.server = LoopbackServer(self.app, self._on_answer)
+        served = self.app if middleware is None else middleware(self.app)
+        self.server = LoopbackServer(self._note_arrivals(served), self._on_answer)
         self.base_url = self.server.base_url
         self.clock = KitClock(
             self.server, self._read_mock_clock, self._advance_mock_clock, frozen=time_scale == 0
@@ -275,17 +305,27 @@ class MockBackend:
             return
         self._active_at = time.monotonic()
         watch = self._watch
-        if watch is not None:  # a command's request: was it sent after a real-time sleep?
-            watch.request_received()
+        if watch is not None:  # its arrival was noted by _note_arrivals
             watch.response_sent()
-        fault = "drop" if answer.dropped else answer.headers.get(FAULT_HEADER.lower())
-        retry_after = answer.headers.get("retry-after")
-        seconds = float(retry_after) if retry_after and retry_after.isdigit() else None
-        reason = observer.request(
-            answer.method, answer.path, answer.status, fault, seconds, _served_status(answer.body)
-        )
+        reason = observer.answered(answer)
         if reason:
             self._stop(reason)
+
+    def _note_arrivals(self, app: WsgiApp) -> WsgiApp:
+        """Tell a command's :class:`RealTimeSleepWatch` of each request as it arrives, before
+        the mock works on it: a slow answer (a document rendered) is not the client's wait."""
+
+        def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            watch = self._watch
+            if (
+                watch is not None
+                and self._observer is not None
+                and not environ["PATH_INFO"].startswith("/_mock")
+            ):
+                watch.request_received()
+            return app(environ, start_response)
+
+        return serve
 
     def _gate(self, seconds: float) -> bool:
         """Whether the client may wait ``seconds`` now (the clock's gate, in the loop)."""
@@ -322,6 +362,24 @@ class MockBackend:
         report_id, created_epoch = self.prepare(lifecycle, case_id)
         run = ClientRun(lifecycle=lifecycle, report_id=report_id)
         observer = _Observer(run, created_epoch, self.clock.now)
+        base_url = self.base_url
+        self.run_in_thread(
+            lambda: client(report_id, base_url=base_url, api_key=API_KEY),
+            run,
+            observer,
+            created_epoch,
+        )
+        return run
+
+    def run_in_thread(
+        self,
+        call: Callable[[], Any],
+        run: RunRecord,
+        observer: RunObserver,
+        created_epoch: float,
+    ) -> None:
+        """Run ``call`` (a client's function, or a coroutine function's call) in a thread of
+        its own on virtual time, ``observer`` seeing it; its outcome goes into ``run``."""
         self._begin(observer)
 
         def on_clock_read() -> None:
@@ -339,7 +397,7 @@ class MockBackend:
         hooks = VirtualTimeHooks(self.clock, on_clock_read)
         thread = threading.Thread(
             target=self._client_body,
-            args=(client, run, report_id, on_wait_forever),
+            args=(call, run, on_wait_forever),
             name="contract-kit-client",
             daemon=True,
         )
@@ -358,19 +416,17 @@ class MockBackend:
         finally:
             run.ended_at = self.clock.now() - created_epoch
             self._end(run)
-        return run
 
     def _client_body(
         self,
-        client: Callable[..., Any],
-        run: ClientRun,
-        report_id: str,
+        call: Callable[[], Any],
+        run: RunRecord,
         on_wait_forever: Callable[[], None],
     ) -> None:
         enter_virtual_thread()
         self._client_thread = threading.get_ident()
         try:
-            outcome = client(report_id, base_url=self.base_url, api_key=API_KEY)
+            outcome = call()
             if inspect.isawaitable(outcome):  # a coroutine function: run on the kit's loop
                 outcome = _run_on_virtual_loop(outcome, self.clock, on_wait_forever)
             run.returned, run.did_return = outcome, True
@@ -381,12 +437,12 @@ class MockBackend:
         finally:
             self._client_thread = None
 
-    def _begin(self, observer: _Observer) -> None:
+    def _begin(self, observer: RunObserver) -> None:
         self._observer = observer
         self._stop_reason = None
         self._client_thread = None
 
-    def _end(self, run: ClientRun) -> None:
+    def _end(self, run: RunRecord) -> None:
         reason = self._stop_reason
         if reason is not None:
             run.stopped, run.raised, run.did_return = reason, None, False
@@ -410,16 +466,47 @@ class MockBackend:
         move the virtual clock by exactly their length, and nothing else does. A client seen
         sleeping in real time instead gets no verdict: :class:`ClockNotFollowed` (exit 2).
         """
+        report_id, created_epoch = self.prepare(lifecycle, case_id)
+        run = ClientRun(lifecycle=lifecycle, report_id=report_id)
+        observer = _Observer(run, created_epoch, self.clock.now)
+        outcome = self.run_process(
+            command.replace("{report_id}", report_id), run, observer, created_epoch, {}
+        )
+        if outcome is not None:
+            returncode, stdout, stderr = outcome
+            if returncode == 0:
+                try:
+                    run.returned, run.did_return = json.loads(stdout), True
+                except json.JSONDecodeError:
+                    run.raised = CommandFailed(
+                        0, "exit 0 but stdout is not the report as JSON: " + stdout[-300:]
+                    )
+            else:
+                run.raised = CommandFailed(returncode, stderr + stdout)
+            gap = run.ended_at - (run.requests[-1].at if run.requests else 0.0)
+            run.last_event = "poll" if run.requests and gap < 2.0 else "sleep"
+        self._end(run)
+        return run
+
+    def run_process(
+        self,
+        command: str,
+        run: RunRecord,
+        observer: RunObserver,
+        created_epoch: float,
+        environment: dict[str, str],
+    ) -> tuple[int, str, str] | None:
+        """Run ``command`` on the kit's clock, ``observer`` seeing it, with ``SW_BASE_URL``,
+        ``SW_API_KEY`` and ``environment`` set; its exit status, stdout and stderr, or
+        ``None`` when the kit stopped it. The caller judges the outcome, then calls
+        :meth:`_end`. A tracer failure or a client off the clock raises instead."""
         if self.time_scale != 0:
             raise UsageError(
                 "command clients run on the kit's discrete-event clock: create MockBackend() "
                 "with the default time_scale=0"
             )
-        report_id, created_epoch = self.prepare(lifecycle, case_id)
-        run = ClientRun(lifecycle=lifecycle, report_id=report_id)
-        observer = _Observer(run, created_epoch, self.clock.now)
         self._begin(observer)
-        argv = command_argv(command.replace("{report_id}", report_id))
+        argv = command_argv(command)
         if classify_executable(argv).bypasses_libc:
             argv = syscall_clock_argv(argv)
         watch = RealTimeSleepWatch()
@@ -428,18 +515,19 @@ class MockBackend:
         clock = CommandClock(WatchedClock(self.clock, watch))
         try:
             with clock:
-                environment = {
+                full_environment = {
                     **os.environ,
                     **clock.environment(),
                     "SW_BASE_URL": self.base_url,
                     "SW_API_KEY": API_KEY,
+                    **environment,
                 }
                 # A session of its own, so that stopping it stops any children too.
                 process = subprocess.Popen(
                     argv,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
-                    env=environment,
+                    env=full_environment,
                     text=True,
                     start_new_session=True,
                 )
@@ -460,26 +548,15 @@ class MockBackend:
         if tracer_error is not None:
             self._end(run)
             raise tracer_error
-        if self._stop_reason is None:
-            if process.returncode == 0:
-                try:
-                    run.returned, run.did_return = json.loads(stdout), True
-                except json.JSONDecodeError:
-                    run.raised = CommandFailed(
-                        0, "exit 0 but stdout is not the report as JSON: " + stdout[-300:]
-                    )
-            else:
-                run.raised = CommandFailed(process.returncode, stderr + stdout)
-            gap = run.ended_at - (run.requests[-1].at if run.requests else 0.0)
-            run.last_event = "poll" if run.requests and gap < 2.0 else "sleep"
         try:
             watch.check(command)
         except ClockNotFollowed:
             self._stop_reason = None
             self._end(run)
             raise
-        self._end(run)
-        return run
+        if self._stop_reason is not None:
+            return None
+        return process.returncode, stdout, stderr
 
 
 _REAL_TIME_STOP = StopReason(

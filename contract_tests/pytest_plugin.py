@@ -2,8 +2,9 @@
 
 Fixtures:
 - ``contract_kit``: ``contract_kit.check_client(fn)``, ``.check_consumer(fn)``,
-  ``.check_command("node client.js {report_id}")`` fail the test with the kit's report when
-  a rule is broken, and return the :class:`~contract_tests.runner.CheckResult`.
+  ``.check_command("node client.js {report_id}")``, ``.check_workflow(fn)`` fail the test
+  with the kit's report when a rule is broken, and return the
+  :class:`~contract_tests.runner.CheckResult`.
 - ``reports_mock``: a live mock on loopback for your own integration tests (one server per
   session, state reset before each test): ``base_url``, ``api_key``, ``advance(seconds)``,
   ``requests()``.
@@ -100,6 +101,16 @@ class ContractKit:
         budget = self._budget(DEFAULT_COMMAND_EXAMPLES)
         return self._verdict(
             check_command(command, examples=budget, seed=self.seed, examples_from=examples_from)
+        )
+
+    def check_workflow(self, workflow: Callable[..., Any], *, strict: bool = False) -> Any:
+        """Check a whole workflow ``workflow(case_id, *, base_url, api_key, output_dir)``;
+        ``strict`` adds transient faults on downloads."""
+        from contract_tests.workflow_runner import DEFAULT_WORKFLOW_EXAMPLES, check_workflow
+
+        budget = self._budget(DEFAULT_WORKFLOW_EXAMPLES)
+        return self._verdict(
+            check_workflow(workflow, examples=budget, seed=self.seed, strict=strict)
         )
 
 

@@ -39,12 +39,17 @@ def render_result(result: CheckResult) -> str:
             f"Source:    {rule.source}",
             f"Expected:  {violation.expected}",
             f"Received:  {violation.received}",
-            "Minimal reproducing lifecycle:",
+            f"Minimal reproducing {result.example_kind}:",
             violation.lifecycle_text or "  (none)",
         ]
         if violation.requests_text:
             lines += ["Requests the client made:", violation.requests_text]
-    lines += ["", "Coverage (examples per lifecycle path and report shape):"]
+    covered = (
+        "lifecycle path and report shape"
+        if result.example_kind == "lifecycle"
+        else f"{result.example_kind} path, download path, and what the workflow ran"
+    )
+    lines += ["", f"Coverage (examples per {covered}):"]
     width = max((len(name) for name in result.coverage), default=10)
     for name in sorted(result.coverage):
         lines.append(f"  {name:<{width}}  {result.coverage[name]:>5}")

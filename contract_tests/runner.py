@@ -60,6 +60,8 @@ class CheckResult:
     seen: dict[str, RuleViolation] = field(default_factory=dict)
     #: Set when a client escaped virtual time; the check stops and raises it.
     escaped: VirtualTimeEscaped | None = None
+    #: What each example is, in the printed verdict: a "lifecycle", or a workflow's "plan".
+    example_kind: str = "lifecycle"
 
     @property
     def passed(self) -> bool:
@@ -244,7 +246,7 @@ def _shrink_the_rest(
     strategy: st.SearchStrategy[Any],
     examples: int,
     seed: int | None,
-    run_with: Callable[[list[Rule]], Callable[[Lifecycle], None]],
+    run_with: Callable[[list[Rule]], Callable[[Any], None]],
 ) -> None:
     """Every rule broken in some run but not yet reported gets a search for it alone, so it
     is reported with its own minimal lifecycle (or, if that search misses it, the run where

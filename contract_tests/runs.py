@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from contract_tests.model import TERMINAL, Lifecycle, Observation
 
-__all__ = ["ClientRun", "Request", "StopReason"]
+__all__ = ["ClientRun", "Request", "RunRecord", "StopReason"]
 
 
 @dataclass(frozen=True)
@@ -22,11 +22,28 @@ class StopReason:
         "past_an_hour",
         "waits_forever",
         "too_long_in_real_time",
+        "repolled_a_failed_report",
+        "too_many_reports",
     ]
     text: str
 
     def __str__(self) -> str:
         return self.text
+
+
+class RunRecord(Protocol):
+    """What the harness fills in about any run: a poller's or a workflow's."""
+
+    returned: Any
+    did_return: bool
+    raised: BaseException | None
+    stopped: StopReason | None
+    ended_at: float
+    last_event: str
+
+    def describe_requests(self, limit: int = 40) -> str:
+        """The requests as lines, for people."""
+        ...
 
 
 @dataclass(frozen=True)

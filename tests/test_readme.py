@@ -21,6 +21,10 @@ def test_check_your_own_client_example_runs() -> None:
     exec(compile(readme_block("check-your-client"), "README.md", "exec"), {})
 
 
+def test_check_a_workflow_example_runs() -> None:
+    exec(compile(readme_block("check-a-workflow"), "README.md", "exec"), {})
+
+
 def test_verify_provider_example_runs() -> None:
     exec(compile(readme_block("verify-provider"), "README.md", "exec"), {})
 
