@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import textwrap
@@ -32,6 +33,7 @@ from kit_commands import (
 from contract_tests.command_clock import CommandClock
 from contract_tests.errors import UsageError
 from contract_tests.harness import API_KEY, MockBackend
+from contract_tests.kit_clock import MONOTONIC_START
 from contract_tests.native_build import LIBRARY_SOURCE, virtual_clock_library
 
 START_REALTIME = KIT_START_EPOCH
@@ -254,6 +256,23 @@ def test_a_static_binary_never_says_hello_and_is_seen_not_to_follow(
     _, real = run(clock, [str(binary)])
     assert not clock.followed and clock.hello_pids == []
     assert moved(clock) == [] and real >= 0.05  # it slept in real time
+
+
+def test_nanosecond_waits_move_the_clock_by_exactly_their_length(
+    clock: CommandClock, backend: MockBackend
+) -> None:
+    # Go's runtime sleeps 139 ns at a time; the kit's clock reads in float Unix seconds,
+    # which resolve 238 ns. A thousand such waits still move the file's clock by 139 us.
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as speaker:
+        speaker.connect(str(clock.socket_path))
+        replies = speaker.makefile("rb")
+        for _ in range(1000):
+            speaker.sendall(b"ADVANCE 139\n")
+            assert replies.readline() == b"OK\n"
+    realtime_ns, monotonic_ns = struct.unpack("<qq", clock.shared_file.read_bytes()[:16])
+    assert realtime_ns == int(START_REALTIME) * 10**9 + 139_000
+    assert monotonic_ns == int(MONOTONIC_START) * 10**9 + 139_000
+    assert elapsed(backend) == pytest.approx(139e-6, abs=1e-6)  # and the mock's with it
 
 
 def test_a_process_that_breaks_the_protocol_gets_an_error_line(clock: CommandClock) -> None:
