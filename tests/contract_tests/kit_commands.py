@@ -30,6 +30,7 @@ from contract_tests.model import Lifecycle, Observation
 __all__ = [
     "GO_CLIENTS",
     "KIT_START_EPOCH",
+    "NEVER_FINISHES",
     "build_go_client",
     "command_environment",
     "elapsed",
