@@ -1,7 +1,8 @@
 // poller: a correct polling client as people write it in Go: net/http GET of
 // $SW_BASE_URL/api/reports/REPORT_ID (key $SW_API_KEY) every 5 s with time.Sleep, under a
 // 10-minute context.WithTimeout, until the status is completed; then it prints the report's
-// data as JSON, as the kit's command clients do. Each poll is a line "poll N STATUS" on stderr.
+// data as JSON, as the kit's command clients do. Each poll is a line "poll N STATUS at NS" on
+// stderr, NS the nanoseconds since the client started (by its monotonic clock) when it sent it.
 // An optional second argument sets the interval in seconds.
 package main
 
@@ -30,7 +31,9 @@ func main() {
 	}
 	url := os.Getenv("SW_BASE_URL") + "/api/reports/" + os.Args[1]
 	client := &http.Client{Timeout: 30 * time.Second}
+	start := time.Now()
 	for poll := 1; ; poll++ {
+		sent := time.Since(start).Nanoseconds()
 		request, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -57,7 +60,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "bad body:", err)
 			os.Exit(1)
 		}
-		fmt.Fprintf(os.Stderr, "poll %d %s\n", poll, report.Status)
+		fmt.Fprintf(os.Stderr, "poll %d %s at %d\n", poll, report.Status, sent)
 		if report.Status == "completed" {
 			fmt.Println(string(body.Data))
 			return
