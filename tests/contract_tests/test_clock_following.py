@@ -12,7 +12,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -115,15 +114,6 @@ def test_the_watched_clock_reports_every_advance() -> None:
 
 
 # -- real commands, run by the kit (MockBackend.run_command) -----------------------------------
-
-
-@pytest.fixture
-def backend() -> Iterator[MockBackend]:
-    started = MockBackend()
-    try:
-        yield started
-    finally:
-        started.close()
 
 
 def test_a_go_client_sleeping_in_real_time_is_detected(

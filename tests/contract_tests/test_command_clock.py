@@ -47,15 +47,6 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def backend() -> Iterator[MockBackend]:
-    started = MockBackend()
-    try:
-        yield started
-    finally:
-        started.close()
-
-
-@pytest.fixture
 def clock(backend: MockBackend, library: Path) -> Iterator[CommandClock]:
     with CommandClock(backend.clock, library=library) as started:
         yield started

@@ -68,15 +68,6 @@ def go_binaries(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def backend() -> Iterator[MockBackend]:
-    started = MockBackend()
-    try:
-        yield started
-    finally:
-        started.close()
-
-
-@pytest.fixture
 def clock(backend: MockBackend) -> Iterator[CommandClock]:
     with CommandClock(backend.clock) as served:
         yield served
