@@ -20,7 +20,6 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -35,6 +34,8 @@ import pytest
 from flask import Flask
 
 from mockserver.app import backend_of
+
+from ..conftest import require_binary
 
 BACKENDS = ("memory", "sqlite", "redis")
 SHARED_BACKENDS = ("sqlite", "redis")
@@ -73,12 +74,7 @@ def start_redis(port: int, workdir: Path) -> subprocess.Popen[bytes]:
 
     Skips the test when the binary is missing (fails it under CI, ``CI`` set); the caller
     terminates the process."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        reason = "redis-server is not installed: `bash scripts/install-system-deps.sh` adds it"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    binary = require_binary("redis-server", package="redis-server")
     import redis
 
     process = subprocess.Popen(
