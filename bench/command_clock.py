@@ -1,9 +1,10 @@
 """How exact command clients' time is: the preload clock against libfaketime's speed-ups.
 
-A bash+curl client and a Node ``fetch`` client poll a loopback server that takes real time to
-answer, sleeping 5 s between polls, for a fixed number of iterations. The server notes the
-client's time of each poll: on the kit's virtual clock (contract_tests/command_clock.py) or, for
-libfaketime's ``xN`` mode, the real time since start times N, as the kit's mock does today.
+A bash+curl client and a Node ``fetch`` client poll the mock, which takes real time to answer
+(a latency fault), sleeping 5 s between polls, for a fixed number of iterations. The mock notes
+the time of each poll: on the kit's virtual clock (``MockBackend.run_command``: the mock behind
+the loopback server, the command on contract_tests/command_clock.py) or, for libfaketime's
+``xN`` mode, on the mock's own clock running at ``--time-scale N`` (its request journal).
 Prints, per mode and client, the gaps between polls (exact when every gap is 5.000 s) and the
 real time per iteration; docs/virtual-time.md quotes a run. Run by hand, not by tests:
 
@@ -16,32 +17,45 @@ from __future__ import annotations
 import argparse
 import glob
 import itertools
+import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "contract_tests"))
 
-from clock_stand_ins import RecordingAuthority, SlowLoopbackServer  # noqa: E402
+from kit_commands import NEVER_FINISHES, mock_control  # noqa: E402
 
-from contract_tests.command_clock import CommandClock  # noqa: E402
+from contract_tests.harness import API_KEY, MockBackend  # noqa: E402
+from contract_tests.loopback import LoopbackServer  # noqa: E402
+from mockserver import create_app  # noqa: E402
 
 __all__ = ["Measurement", "main"]
 
 SLEEP_SECONDS = 5
-BASH_CLIENT = 'for i in $(seq {n}); do curl -sf "$URL" >/dev/null || exit 1; sleep 5; done'
+#: Each client polls ``$SW_BASE_URL/api/reports/<its first argument>`` with ``$SW_API_KEY``.
+BASH_CLIENT = (
+    'for i in $(seq {n}); do curl -sf -H "X-API-Key: $SW_API_KEY"'
+    ' "$SW_BASE_URL/api/reports/$1" >/dev/null || exit 1; sleep 5; done; echo null'
+)
 NODE_CLIENT = """
+const url = `${{process.env.SW_BASE_URL}}/api/reports/${{process.argv[1]}}`;
+const headers = {{"X-API-Key": process.env.SW_API_KEY}};
 (async () => {{
   for (let i = 0; i < {n}; i++) {{
-    const answer = await fetch(process.env.URL);
+    const answer = await fetch(url, {{headers}});
     await answer.text();
     await new Promise((resolve) => setTimeout(resolve, 5000));
   }}
+  console.log("null");
 }})();
 """
 
@@ -63,55 +77,90 @@ class Measurement:
         )
 
 
-class _FasterTime(RecordingAuthority):
-    """The server's clock under libfaketime: real time since start, sped up ``scale`` x."""
-
-    def __init__(self, scale: float) -> None:
-        super().__init__()
-        self.scale = scale
-        self.started = time.monotonic()
-
-    @property  # type: ignore[override]
-    def elapsed(self) -> float:
-        return (time.monotonic() - self.started) * self.scale
-
-    @elapsed.setter
-    def elapsed(self, value: float) -> None:
-        pass
-
-
-def _argv(client: str, iterations: int) -> list[str]:
+def _argv(client: str, iterations: int, report_id: str) -> list[str]:
     if client == "bash+curl":
-        return ["bash", "-c", BASH_CLIENT.format(n=iterations)]
-    return ["node", "-e", NODE_CLIENT.format(n=iterations)]
+        return ["bash", "-c", BASH_CLIENT.format(n=iterations), "client", report_id]
+    return ["node", "-e", NODE_CLIENT.format(n=iterations), report_id]
+
+
+def _on_virtual_clock(client: str, iterations: int, latency: float) -> tuple[list[float], float]:
+    """Poll times (virtual seconds) and real seconds of a run on the kit's clock."""
+    backend = MockBackend()
+    try:
+        mock_control(backend, "PUT", "/_mock/faults", _latency_rule(latency))
+        command = shlex.join(_argv(client, iterations, "{report_id}"))
+        started = time.monotonic()
+        run = backend.run_command(command, NEVER_FINISHES, "case_bench")
+        real = time.monotonic() - started
+    finally:
+        backend.close()
+    if not run.did_return:
+        raise RuntimeError(f"the {client} client failed: {run.raised or run.stopped}")
+    return [request.at for request in run.requests], real
+
+
+def _under_libfaketime(
+    client: str, iterations: int, latency: float, scale: float
+) -> tuple[list[float], float]:
+    """Poll times and real seconds of a run under libfaketime ``x scale``, against the mock
+    running at ``--time-scale scale`` (its journal notes each poll's time)."""
+    app = create_app({"TIME_SCALE": scale, "JOURNAL_SIZE": 1000, "VALIDATE_RESPONSES": "off"})
+    server = LoopbackServer(app, lambda answer: None)
+    try:
+        base = server.base_url
+        created = _http(
+            base,
+            "POST",
+            "/api/reports",
+            {"case_id": "case_bench", "type": "technical_report"},
+            {"X-API-Key": API_KEY, "X-Mock-Scenario": "stuck"},
+        )
+        _http(base, "PUT", "/_mock/faults", _latency_rule(latency))
+        library = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))[0]
+        extra = {
+            "LD_PRELOAD": library,
+            "FAKETIME": f"+0 x{scale:g}",
+            "SW_BASE_URL": base,
+            "SW_API_KEY": API_KEY,
+        }
+        started = time.monotonic()
+        subprocess.run(
+            _argv(client, iterations, created["id"]),
+            env={**os.environ, **extra},
+            check=True,
+            timeout=600,
+            stdout=subprocess.DEVNULL,
+        )
+        real = time.monotonic() - started
+        journal = _http(base, "GET", "/_mock/requests?limit=1000")["requests"]
+    finally:
+        server.close()
+    polls = [entry for entry in journal if entry["method"] == "GET"]
+    return sorted(float(entry["epoch_seconds"]) for entry in polls), real
+
+
+def _latency_rule(latency: float) -> dict[str, Any]:
+    return {"rules": [{"fault": "latency", "ms": round(latency * 1000)}]}
+
+
+def _http(
+    base: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> Any:
+    request = urllib.request.Request(
+        base + path,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["data"]
 
 
 def measure(mode: str, client: str, iterations: int, latency: float) -> Measurement:
     if mode == "virtual clock":
-        authority: RecordingAuthority = RecordingAuthority(limit=10**9)
-        clock: CommandClock | None = CommandClock(authority).start()
-        extra = clock.environment()
+        times, real = _on_virtual_clock(client, iterations, latency)
     else:
-        scale = float(mode.rsplit("x", 1)[1])
-        authority = _FasterTime(scale)
-        clock = None
-        library = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))[0]
-        extra = {"LD_PRELOAD": library, "FAKETIME": f"+0 x{scale:g}"}
-    server = SlowLoopbackServer(authority, latency)
-    try:
-        started = time.monotonic()
-        subprocess.run(
-            _argv(client, iterations),
-            env={**os.environ, **extra, "URL": server.url},
-            check=True,
-            timeout=600,
-        )
-        real = time.monotonic() - started
-    finally:
-        server.close()
-        if clock is not None:
-            clock.close()
-    times = server.request_times
+        times, real = _under_libfaketime(client, iterations, latency, float(mode.rsplit("x", 1)[1]))
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     return Measurement(mode, client, gaps, real, iterations)
 

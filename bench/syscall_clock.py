@@ -4,12 +4,12 @@
    alone and under the tracer (and under ``strace --seccomp-bpf`` when installed, as the
    reference for what a ptrace stop costs on this machine).
 2. A default command check's worth of Go client runs: 30 runs of a correct Go polling client
-   (5 s ``time.Sleep``, 10-minute context, ``net/http`` to loopback), against lifecycles of 2 to
+   (5 s ``time.Sleep``, 10-minute context, ``net/http`` to the mock), against lifecycles of 2 to
    12 minutes and one that never ends (the context gives up at 10 minutes): real time, polls,
    tracer stops per poll, and the gaps between polls in virtual time (min and max).
 
-The clock is the tests' stand-in (``tests/contract_tests/clock_standin.py``) until the kit's
-``contract_tests/command_clock.py`` is merged; the tracer speaks the same protocol to both.
+The clock is the kit's: a ``MockBackend`` (the mock behind the loopback server) served by a
+``CommandClock``, with the tracer alone (no preload library).
 
     .venv/bin/python bench/syscall_clock.py
 """
@@ -29,8 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "contract_tests"))
 
-from clock_standin import LoopbackPoller, build_go_client, served_clock  # noqa: E402
+from kit_commands import build_go_client, command_environment  # noqa: E402
 
+from contract_tests.command_clock import CommandClock  # noqa: E402
+from contract_tests.harness import MockBackend  # noqa: E402
+from contract_tests.model import Lifecycle, Observation  # noqa: E402
 from contract_tests.syscall_clock import build_syscall_clock  # noqa: E402
 
 __all__ = ["main"]
@@ -49,6 +52,7 @@ int main(void) {
 """
 SYSCALLS = 100_000
 PENDING_POLLS = (24, 36, 48, 60, 144, 10_000)  # 2, 3, 4, 5, 12 minutes, and never
+POLL_LINE = re.compile(r"^poll \d+ \w+ at (\d+)$", re.MULTILINE)
 
 
 def _timed(argv: list[str], environment: dict[str, str] | None = None) -> tuple[float, str]:
@@ -59,15 +63,27 @@ def _timed(argv: list[str], environment: dict[str, str] | None = None) -> tuple[
     return time.perf_counter() - start, completed.stderr
 
 
-def measure_stop_cost(tracer: Path, scratch: Path) -> list[str]:
+def _lifecycle(pending_polls: int) -> Lifecycle:
+    """Pending for ``pending_polls`` polls 5 s apart, then completed."""
+    return Lifecycle(
+        path="completed",
+        analysis="accident_only",
+        timeline=(
+            Observation(0, "pending", None),
+            Observation(5 * pending_polls, "completed", None),
+        ),
+    )
+
+
+def measure_stop_cost(tracer: Path, backend: MockBackend, scratch: Path) -> list[str]:
     source = scratch / "loop.c"
     source.write_text(LOOP_C)
     loop = scratch / "loop"
     subprocess.run(["cc", "-O2", "-o", str(loop), str(source)], check=True)
     native, _ = _timed([str(loop)])
-    (scratch / "clock").mkdir()
-    with served_clock(scratch / "clock") as clock:
-        traced, _ = _timed([str(tracer), str(loop)], dict(os.environ, **clock.environment))
+    with CommandClock(backend.clock) as clock:
+        environment = command_environment(backend, clock, preload=False)
+        traced, _ = _timed([str(tracer), str(loop)], environment)
     rows = [
         f"| {SYSCALLS} clock_gettime, native | {native:.3f} s | {native / SYSCALLS * 1e6:.2f} µs |",
         f"| the same under syscall_clock | {traced:.3f} s | {traced / SYSCALLS * 1e6:.1f} µs |",
@@ -93,24 +109,23 @@ def measure_stop_cost(tracer: Path, scratch: Path) -> list[str]:
     return rows
 
 
-def measure_check(tracer: Path, poller: Path, scratch: Path) -> list[str]:
+def measure_check(tracer: Path, poller: Path, backend: MockBackend) -> list[str]:
     total_real = 0.0
     polls = stops = 0
     gaps: list[int] = []
     runs = 30
     for run, pending in zip(range(runs), itertools.cycle(PENDING_POLLS), strict=False):
-        directory = scratch / f"run-{run}"
-        directory.mkdir()
-        with served_clock(directory) as clock:
-            server = LoopbackPoller(clock, pending)
-            environment = dict(os.environ, **clock.environment, RMK_SYSCALL_CLOCK_STATS="1")
-            seconds, stderr = _timed([str(tracer), str(poller), server.url], environment)
-            server.close()
+        report_id, _created = backend.prepare(_lifecycle(pending), f"case_{run}")
+        with CommandClock(backend.clock) as clock:
+            environment = command_environment(
+                backend, clock, preload=False, RMK_SYSCALL_CLOCK_STATS="1"
+            )
+            seconds, stderr = _timed([str(tracer), str(poller), report_id], environment)
         total_real += seconds
-        polls += len(server.request_times_ns)
+        times = [int(sent) for sent in POLL_LINE.findall(stderr)]  # the client's own clock
+        polls += len(times)
         found = re.search(r"syscall_clock: (\d+) stops", stderr)
         stops += int(found.group(1)) if found else 0
-        times = server.request_times_ns
         gaps.extend(later - earlier for earlier, later in itertools.pairwise(times))
     return [
         f"| runs | {runs} |",
@@ -130,9 +145,13 @@ def main() -> None:
         poller = build_go_client("poller", scratch)
         print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs\n")
         print("| what | time | per call |\n|---|---|---|")
-        print("\n".join(measure_stop_cost(tracer, scratch)))
-        print("\n| a default check's worth of Go client runs | |\n|---|---|")
-        print("\n".join(measure_check(tracer, poller, scratch)))
+        backend = MockBackend()
+        try:
+            print("\n".join(measure_stop_cost(tracer, backend, scratch)))
+            print("\n| a default check's worth of Go client runs | |\n|---|---|")
+            print("\n".join(measure_check(tracer, poller, backend)))
+        finally:
+            backend.close()
 
 
 if __name__ == "__main__":

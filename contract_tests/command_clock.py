@@ -21,6 +21,7 @@ themselves and every advance, so the runner can tell a client that never followe
 from __future__ import annotations
 
 import contextlib
+import math
 import mmap
 import os
 import shutil
@@ -63,7 +64,14 @@ class ClockAdvance:
 
 
 def _seconds_to_ns(seconds: float) -> int:
-    return round(seconds * 1_000_000_000)
+    # Whole seconds apart: ``seconds * 1e9`` of a Unix time is off by up to 128 ns.
+    whole = math.floor(seconds)
+    return whole * 1_000_000_000 + round((seconds - whole) * 1_000_000_000)
+
+
+def _resolution_ns(seconds: float) -> int:
+    """How finely a float holds ``seconds``, in ns (238 ns for a Unix time of 2026)."""
+    return max(1, math.ceil(math.ulp(seconds) * 1_000_000_000))
 
 
 class CommandClock:
@@ -84,7 +92,10 @@ class CommandClock:
         self._directory: Path | None = None
         self._file: mmap.mmap | None = None
         self._sequence = 0
+        self._published_realtime_ns = 0
         self._published_monotonic_ns = 0
+        #: What the authority's ``monotonic()`` read at the last publish, in ns.
+        self._authority_monotonic_ns = 0
         self._authority_lock = threading.Lock()
         self._records_lock = threading.Lock()
         self._listener: socket.socket | None = None
@@ -170,15 +181,35 @@ class CommandClock:
 
     def publish(self) -> None:
         """Write the authority's time into the shared file (seqlock: odd while writing)."""
+        self._publish(self._published_monotonic_ns)
+
+    def _publish(self, expected_monotonic_ns: int) -> None:
+        """Publish the authority's time, or exactly ``expected_monotonic_ns`` when the
+        authority reads within its resolution of it.
+
+        The authority reads in float seconds, which at today's Unix times resolve 238 ns,
+        while commands wait nanoseconds (Go's runtime sleeps 139 ns at a time): taken as read,
+        the file's time is off by up to 119 ns after each wait, and a Go client's 5 s polls
+        drifted by microseconds (4 ten-minute runs in 12). So the file shows the exact
+        deadline; a larger difference means the clock was moved by other means, and is
+        published as read."""
         if self._file is None:
             raise CommandClockError("the CommandClock is not started")
-        realtime = _seconds_to_ns(self.authority.now())
+        now = self.authority.now()
+        realtime = _seconds_to_ns(now)
         monotonic = _seconds_to_ns(self.authority.monotonic())
+        self._authority_monotonic_ns = monotonic
+        if self._sequence and abs(monotonic - expected_monotonic_ns) <= _resolution_ns(now):
+            realtime = self._published_realtime_ns + (
+                expected_monotonic_ns - self._published_monotonic_ns
+            )
+            monotonic = expected_monotonic_ns
         self._sequence += 1
         _SEQUENCE.pack_into(self._file, _SEQUENCE_OFFSET, self._sequence)
         _TIMES.pack_into(self._file, 0, realtime, monotonic)
         self._sequence += 1
         _SEQUENCE.pack_into(self._file, _SEQUENCE_OFFSET, self._sequence)
+        self._published_realtime_ns = realtime
         self._published_monotonic_ns = monotonic
 
     @property
@@ -271,12 +302,14 @@ class CommandClock:
             missing_ns = deadline_ns - self._published_monotonic_ns
             advanced = 0.0
             if missing_ns > 0:
-                # Exactly what was asked when nobody moved the clock meanwhile (no float drift).
-                advanced = requested_ns / 1e9 if missing_ns == requested_ns else missing_ns / 1e9
-                if not self.authority.advance(advanced):
+                advanced = missing_ns / 1e9
+                # From where the authority reads (within its resolution of the file's time)
+                # to the deadline, so that its rounding never adds up.
+                step_ns = max(0, deadline_ns - self._authority_monotonic_ns)
+                if not self.authority.advance(step_ns / 1e9):
                     self.stopped.set()
                     return "STOP"
-                self.publish()
+                self._publish(deadline_ns)
         with self._records_lock:
             self.advances.append(ClockAdvance(pid, requested_ns / 1e9, advanced))
         return "OK"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,6 +36,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 START_TIME = "2026-01-15T10:30:00Z"
 API_KEY = "sk-test-tenant-one"
 OTHER_API_KEY = "sk-test-tenant-two"
+
+
+def require_binary(*names: str, package: str) -> str:
+    """The path of the first of ``names`` on ``PATH``, or a skip that names the Debian
+    ``package`` (a failure under CI, ``CI`` set): ``scripts/install-system-deps.sh`` installs
+    it."""
+    for name in names:
+        path = shutil.which(name)
+        if path is not None:
+            return path
+    reason = f"{names[0]} is not installed: `bash scripts/install-system-deps.sh` adds {package}"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 def make_app(**overrides: Any) -> Flask:
@@ -117,25 +135,26 @@ def client_for() -> Any:
     return ApiClient
 
 
-@pytest.fixture
-def serve_on_loopback() -> Iterator[Any]:
-    """``serve_on_loopback(app)``: the app on a free loopback port, answering in threads; its
-    base URL. Every server started is stopped when the test ends."""
-    import threading
-
+@contextlib.contextmanager
+def served_on_loopback(app: Flask) -> Iterator[str]:
+    """The app on a free loopback port, answering in threads (werkzeug); its base URL. The
+    server stops when the block ends."""
     from werkzeug.serving import make_server
 
-    started: list[tuple[Any, threading.Thread]] = []
-
-    def serve(app: Flask) -> str:
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        started.append((server, thread))
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield serve
-    for server, thread in started:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+@pytest.fixture
+def serve_on_loopback() -> Iterator[Any]:
+    """``serve_on_loopback(app)``: :func:`served_on_loopback` for the test; its base URL.
+    Every server started is stopped when the test ends."""
+    with contextlib.ExitStack() as servers:
+        yield lambda app: servers.enter_context(served_on_loopback(app))

@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-SAMPLES = str(Path(__file__).parent)
-
-
-def kit(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "contract_tests", *arguments],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PYTHONPATH": SAMPLES, "PATH": "/usr/bin:/bin"},
-    )
+from .conftest import run_kit
 
 
 def test_a_passing_client_exits_0_with_the_coverage_table() -> None:
-    result = kit("check", "--client", "sample_clients:polite", "--examples", "5")
+    result = run_kit("check", "--client", "sample_clients:polite", "--examples", "5")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Coverage" in result.stdout and "path: not found" in result.stdout
     assert "Result: every rule holds" in result.stdout
 
 
 def test_a_broken_client_exits_1_naming_each_rule_once() -> None:
-    result = kit("check", "--client", "sample_clients:swallows_everything", "--examples", "5")
+    result = run_kit("check", "--client", "sample_clients:swallows_everything", "--examples", "5")
     assert result.returncode == 1
     assert result.stdout.count("=== polls_at_a_steady_pace ===") == 1
     assert "Minimal reproducing lifecycle:" in result.stdout
@@ -37,7 +23,9 @@ def test_a_broken_client_exits_1_naming_each_rule_once() -> None:
 
 
 def test_a_broken_consumer_exits_1() -> None:
-    result = kit("check", "--consumer", "sample_clients:fourth_section_title", "--examples", "20")
+    result = run_kit(
+        "check", "--consumer", "sample_clients:fourth_section_title", "--examples", "20"
+    )
     assert result.returncode == 1
     assert "consumer_accepts_every_valid_report" in result.stdout
 
@@ -59,6 +47,6 @@ def test_a_broken_consumer_exits_1() -> None:
     ],
 )
 def test_usage_errors_exit_2_with_what_to_do(arguments: list[str], message: str) -> None:
-    result = kit(*arguments)
+    result = run_kit(*arguments)
     assert result.returncode == 2
     assert message in result.stderr

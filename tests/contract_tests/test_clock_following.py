@@ -8,9 +8,8 @@ flagged, however long its virtual sleeps.
 
 from __future__ import annotations
 
-import os
+import shlex
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -24,10 +23,11 @@ from contract_tests.clock_following import (
     WatchedClock,
     classify_executable,
 )
-from contract_tests.syscall_clock import build_syscall_clock, syscall_clock_argv
+from contract_tests.harness import MockBackend
+from contract_tests.model import Lifecycle, Observation
 
 sys.path.insert(0, str(Path(__file__).parent))
-from clock_standin import LoopbackPoller, StandInClock, build_go_client, served_clock
+from kit_commands import NEVER_FINISHES, build_go_client, journal_times
 
 
 class FakeRealClock:
@@ -113,74 +113,39 @@ def test_the_watched_clock_reports_every_advance() -> None:
     assert (clock.now(), clock.monotonic(), clock.advance(20)) == (1.0, 2.0, False)
 
 
-# -- real commands --------------------------------------------------------------------------
+# -- real commands, run by the kit (MockBackend.run_command) -----------------------------------
 
 
-def run_watched(
-    argv: list[str], clock: StandInClock, watch: RealTimeSleepWatch, polls: int, *, traced: bool
-) -> LoopbackPoller:
-    server = LoopbackPoller(
-        clock, polls, on_request=watch.request_received, on_response=watch.response_sent
-    )
-    clock.on_advance = watch.advanced
-    if not traced:
-        server.serve_in_background()  # nothing drives the clock: the mock answers as it goes
-    try:
-        subprocess.run(
-            [*argv, server.url, "1.5"],
-            env=dict(os.environ, **clock.environment),
-            capture_output=True,
-            timeout=90,
-            check=True,
-        )
-    finally:
-        server.close()
-    return server
-
-
-def test_a_go_client_sleeping_in_real_time_is_detected(go_poller: Path, tmp_path: Path) -> None:
-    watch = RealTimeSleepWatch(threshold=1.0)
-    with served_clock(tmp_path) as clock:
-        server = run_watched([str(go_poller)], clock, watch, polls=1, traced=False)
-    assert len(server.request_times_ns) == 2 and clock.advances == []
+def test_a_go_client_sleeping_in_real_time_is_detected(
+    backend: MockBackend, go_poller: Path
+) -> None:
+    # bash is a libc program, so the kit puts no tracer on it; the Go binary it execs sleeps
+    # its 1.5 s in real time while the clock stands still (a tight loop, if it were believed).
+    command = f"bash -c 'exec {go_poller} {{report_id}} 1.5'"
     with pytest.raises(ClockNotFollowed, match=r"before its request #2 it waited \d+\.\d s"):
-        watch.check(str(go_poller))
+        backend.run_command(command, NEVER_FINISHES, "case_go")
+    assert journal_times(backend) == [0.0, 0.0]  # two polls, the clock never moved
 
 
-def test_the_same_go_client_under_the_tracer_is_not(go_poller: Path, tmp_path: Path) -> None:
-    watch = RealTimeSleepWatch(threshold=1.0)
-    tracer = build_syscall_clock(tmp_path / "native")
-    with served_clock(tmp_path) as clock:
-        server = run_watched(
-            syscall_clock_argv([str(go_poller)], tracer=tracer), clock, watch, 3, traced=True
-        )
-    assert len(server.request_times_ns) == 4
-    watch.check(str(go_poller))
+def test_the_same_go_client_under_the_tracer_is_not(backend: MockBackend, go_poller: Path) -> None:
+    done_at_4_5 = Lifecycle(
+        path="completed",
+        analysis="accident_only",
+        timeline=(Observation(0, "pending", None), Observation(4.5, "completed", None)),
+    )
+    run = backend.run_command(f"{go_poller} {{report_id}} 1.5", done_at_4_5, "case_go")
+    assert run.did_return and run.returned["status"] == "completed"
+    assert [request.at for request in run.requests] == [0.0, 1.5, 3.0, 4.5]
 
 
-def test_a_client_whose_sleeps_reach_the_kit_is_not_flagged(tmp_path: Path) -> None:
-    """The preload library's side, simulated: each sleep is an ``ADVANCE`` over the socket."""
-    watch = RealTimeSleepWatch(threshold=1.0)
-    with served_clock(tmp_path) as clock:
-        server = LoopbackPoller(
-            clock, 2, on_request=watch.request_received, on_response=watch.response_sent
-        )
-        clock.on_advance = watch.advanced
-        with socket.socket(socket.AF_UNIX) as kit, kit.makefile("rw") as lines:
-            kit.connect(str(clock.socket_path))
-            for _ in range(3):
-                with socket.create_connection(("127.0.0.1", server.port)) as http:
-                    http.sendall(b"GET /status HTTP/1.1\r\nHost: x\r\n\r\n")
-                    lines.write("WAIT\n")
-                    lines.flush()
-                    assert lines.readline() == "SETTLED\n"
-                    assert b"200 OK" in http.recv(4096)
-                lines.write(f"ADVANCE {5 * 10**9}\n")  # `sleep 5` under the preload
-                lines.flush()
-                assert lines.readline() == "OK\n"
-        server.close()
-    assert clock.advances == [5 * 10**9] * 3 and len(server.request_times_ns) == 3
-    watch.check("bash client.sh")
+def test_a_client_whose_sleeps_reach_the_kit_is_not_flagged(backend: MockBackend) -> None:
+    """The preload library's side: bash's ``sleep 5`` is an ``ADVANCE`` over the socket."""
+    poll = 'curl -sf -H "X-API-Key: $SW_API_KEY" "$SW_BASE_URL/api/reports/{report_id}"'
+    script = f"for i in 1 2 3; do {poll} >/dev/null || exit 1; sleep 5; done; echo null"
+    run = backend.run_command(f"bash -c {shlex.quote(script)}", NEVER_FINISHES, "case_sh")
+    assert run.did_return and run.raised is None
+    assert [request.at for request in run.requests] == [0.0, 5.0, 10.0]
+    assert run.ended_at == 15.0
 
 
 # -- classifying executables ----------------------------------------------------------------

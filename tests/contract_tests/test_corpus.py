@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from corpus import CLIENTS, PASSES, CorpusClient, build_go_clients, httpx_sync_client
 
 from contract_tests import RULES, CheckResult, check_client, check_command, render_result
+
+from .conftest import run_kit
 
 #: Generated examples on top of the kit's explicit lifecycles.
 CORRECT_PYTHON_EXAMPLES = 2
@@ -38,7 +39,6 @@ FULL_BUDGET = os.environ.get("REPORTS_MOCK_TEST_BUDGET", "") == "full"
 DETERMINISM_RUNS = 20 if FULL_BUDGET else 5
 DETERMINISM_EXAMPLES = 1
 DETERMINISM_SEED = 20261201
-SAMPLES = str(Path(__file__).parent)
 
 
 @pytest.fixture(scope="session")
@@ -122,13 +122,7 @@ def test_a_correct_clients_strict_check_gives_one_verdict_every_time() -> None:
 
 
 def _kit(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "contract_tests", "check", *arguments],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PYTHONPATH": SAMPLES, "PATH": "/usr/local/bin:/usr/bin:/bin"},
-    )
+    return run_kit("check", *arguments)
 
 
 def test_the_command_line_passes_a_coroutine_function_client() -> None:

@@ -1,9 +1,13 @@
-"""The syscall tracer (contract_tests/native/syscall_clock.c) against a stand-in kit clock.
+"""The syscall tracer (contract_tests/native/syscall_clock.c) on the kit's own clock.
 
 Every assertion is on virtual time, exactly: a sleep of N s moves the clock by N s, a Go
 client's polls are 5 s apart to the nanosecond, a 10-minute context ends at 10 minutes. A
 tracer that let a program sleep in real time would not fail an assertion but the test's own
 time limit (an hour of sleeping is asked for).
+
+The clock is a MockBackend's (the mock behind the kit's loopback server) served by a
+CommandClock; commands run under the tracer alone (no ``LD_PRELOAD``), and the Go poller polls
+the mock's ``GET /api/reports/:id``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from pathlib import Path
 
 import pytest
 
+from contract_tests.command_clock import CommandClock
+from contract_tests.harness import MockBackend
+from contract_tests.model import Lifecycle, Observation
 from contract_tests.syscall_clock import (
     EXIT_STOPPED,
     EXIT_TRACER_FAILED,
@@ -29,13 +36,15 @@ from contract_tests.syscall_clock import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent))
-from clock_standin import (
-    START_MONOTONIC_NS,
-    START_REALTIME_NS,
-    LoopbackPoller,
-    StandInClock,
+from kit_commands import (
+    KIT_START_EPOCH,
+    NEVER_FINISHES,
     build_go_client,
-    served_clock,
+    command_environment,
+    elapsed,
+    journal_times,
+    pending_report,
+    stop_after,
 )
 
 pytestmark = pytest.mark.skipif(
@@ -44,6 +53,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 S = 1_000_000_000
+START_REALTIME_NS = int(KIT_START_EPOCH) * S
 
 
 @pytest.fixture(scope="module")
@@ -58,17 +68,19 @@ def go_binaries(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def clock(tmp_path: Path) -> Iterator[StandInClock]:
-    with served_clock(tmp_path) as served:
+def clock(backend: MockBackend) -> Iterator[CommandClock]:
+    with CommandClock(backend.clock) as served:
         yield served
 
 
 def run_traced(
-    tracer: Path, clock: StandInClock, argv: list[str], timeout: float = 90
+    tracer: Path, backend: MockBackend, clock: CommandClock, argv: list[str], timeout: float = 90
 ) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` under ``tracer`` alone (no preload library) on ``clock``, with the mock's
+    ``SW_BASE_URL`` and ``SW_API_KEY``."""
     return subprocess.run(
         syscall_clock_argv(argv, tracer=tracer),
-        env=dict(os.environ, **clock.environment),
+        env=command_environment(backend, clock, preload=False),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -103,76 +115,75 @@ def test_without_the_kit_the_tracer_fails_and_says_why(tracer: Path) -> None:
 
 
 def test_a_go_sleep_of_an_hour_is_an_hour_of_virtual_time(
-    tracer: Path, clock: StandInClock, go_binaries: dict[str, Path]
+    tracer: Path, backend: MockBackend, clock: CommandClock, go_binaries: dict[str, Path]
 ) -> None:
-    completed = run_traced(tracer, clock, [str(go_binaries["sleeper"]), "3600"])
+    completed = run_traced(tracer, backend, clock, [str(go_binaries["sleeper"]), "3600"])
     assert completed.returncode == 0, completed.stderr
     wall_lines = completed.stdout.split()
     start, end = int(wall_lines[1]), int(wall_lines[2])
     assert start == START_REALTIME_NS  # time.Now() read the virtual clock, not the vDSO's
     assert end - start == 3600 * S
     assert completed.stdout.strip().endswith(f"slept {3600 * S}")
-    assert sum(clock.advances) == 3600 * S  # and not one of sysmon's sleeps while it exits
-    assert clock.hellos  # the tracer said HELLO on its one connection
+    assert elapsed(backend) == 3600.0  # and not one of sysmon's sleeps while it exits
+    assert len(clock.hello_pids) == 1  # the tracer said HELLO on its one connection
 
 
 def test_a_go_polling_client_polls_exactly_every_five_seconds(
-    tracer: Path, clock: StandInClock, go_binaries: dict[str, Path]
+    backend: MockBackend, go_binaries: dict[str, Path]
 ) -> None:
-    server = LoopbackPoller(clock, pending_polls=30)
-    try:
-        completed = run_traced(tracer, clock, [str(go_binaries["poller"]), server.url])
-    finally:
-        server.close()
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.splitlines()[-1] == "poll 31 completed"
-    times = server.request_times_ns
-    assert [later - earlier for earlier, later in itertools.pairwise(times)] == [5 * S] * 30
+    # The kit's own run of a command client: it puts a Go binary under the tracer itself.
+    done_at_150 = Lifecycle(
+        path="completed",
+        analysis="accident_only",
+        timeline=(Observation(0, "pending", None), Observation(150, "completed", None)),
+    )
+    run = backend.run_command(f"{go_binaries['poller']} {{report_id}}", done_at_150, "case_go")
+    assert run.raised is None and run.did_return, run.raised
+    assert run.returned["status"] == "completed" and len(run.requests) == 31
+    times = [request.at for request in run.requests]
+    assert [later - earlier for earlier, later in itertools.pairwise(times)] == [5.0] * 30
     # start-up, requests and the tracer's own work cost (almost) no virtual time
-    assert times[0] - START_MONOTONIC_NS < 1_000_000
+    assert times[0] < 0.001
 
 
 def test_a_go_clients_ten_minute_context_ends_it_at_ten_minutes(
-    tracer: Path, clock: StandInClock, go_binaries: dict[str, Path]
+    backend: MockBackend, go_binaries: dict[str, Path]
 ) -> None:
-    server = LoopbackPoller(clock, pending_polls=10_000)
-    try:
-        completed = run_traced(tracer, clock, [str(go_binaries["poller"]), server.url])
-    finally:
-        server.close()
-    assert completed.returncode == 1
-    assert "context deadline exceeded" in completed.stderr
+    run = backend.run_command(f"{go_binaries['poller']} {{report_id}}", NEVER_FINISHES, "case_go")
+    assert run.stopped is None and "context deadline exceeded" in str(run.raised)
     # at 0, 5, ..., 595 s; the deadline and the end of the 120th sleep are the same instant,
     # so Go's runtime may let a 121st request start before the context's timer cancels it
-    assert len(server.request_times_ns) in (120, 121)
-    assert server.request_times_ns[119] - server.request_times_ns[0] == 595 * S
-    assert clock.monotonic_ns - START_MONOTONIC_NS == 600 * S
+    assert len(run.requests) in (120, 121)
+    assert run.requests[119].at - run.requests[0].at == 595.0
+    assert run.ended_at == 600.0
 
 
 def test_stop_from_the_kit_kills_the_command_instead_of_resuming_it(
-    tracer: Path, tmp_path: Path, go_binaries: dict[str, Path]
+    tracer: Path, backend: MockBackend, clock: CommandClock, go_binaries: dict[str, Path]
 ) -> None:
-    with served_clock(tmp_path, stop_after_ns=62 * S) as clock:
-        server = LoopbackPoller(clock, pending_polls=10_000)
-        try:
-            completed = run_traced(tracer, clock, [str(go_binaries["poller"]), server.url])
-        finally:
-            server.close()
+    report_id = pending_report(backend)
+    stop_after(backend, 62.0)
+    completed = run_traced(tracer, backend, clock, [str(go_binaries["poller"]), report_id])
     assert completed.returncode == EXIT_STOPPED
-    assert len(server.request_times_ns) == 13  # 0..60 s; the sleep past 62 s never returned
-    assert sum(clock.advances) <= 62 * S
+    polls = [line for line in completed.stderr.splitlines() if line.startswith("poll ")]
+    assert len(polls) == 13  # 0..60 s; the sleep past 62 s never returned
+    assert journal_times(backend)[-1] == 60.0 and elapsed(backend) <= 62.0
 
 
-def test_libc_programs_and_their_children_follow_too(tracer: Path, clock: StandInClock) -> None:
+def test_libc_programs_and_their_children_follow_too(
+    tracer: Path, backend: MockBackend, clock: CommandClock
+) -> None:
     script = "date +%s%N; sleep 2.5; date +%s%N; sleep 0.25; date +%s%N"
-    completed = run_traced(tracer, clock, ["bash", "-c", script])
+    completed = run_traced(tracer, backend, clock, ["bash", "-c", script])
     assert completed.returncode == 0, completed.stderr
     first, second, third = (int(line) for line in completed.stdout.split())
     assert first == START_REALTIME_NS  # glibc lost its vDSO at exec: date asked the tracer
     assert (second - first, third - second) == (2_500_000_000, 250_000_000)
 
 
-def test_threads_sleeping_at_once_advance_the_clock_once(tracer: Path, clock: StandInClock) -> None:
+def test_threads_sleeping_at_once_advance_the_clock_once(
+    tracer: Path, backend: MockBackend, clock: CommandClock
+) -> None:
     program = (
         "import threading, time\n"
         "start = time.monotonic_ns()\n"
@@ -180,14 +191,14 @@ def test_threads_sleeping_at_once_advance_the_clock_once(tracer: Path, clock: St
         "[t.start() for t in threads]; [t.join() for t in threads]\n"
         "print(time.monotonic_ns() - start)\n"
     )
-    completed = run_traced(tracer, clock, [sys.executable, "-c", program])
+    completed = run_traced(tracer, backend, clock, [sys.executable, "-c", program])
     assert completed.returncode == 0, completed.stderr
     assert int(completed.stdout) == 3 * S
-    assert sum(clock.advances) == 3 * S
+    assert elapsed(backend) == 3.0
 
 
 def test_a_timed_wait_ends_early_when_its_event_comes_and_on_time_when_not(
-    tracer: Path, clock: StandInClock
+    tracer: Path, backend: MockBackend, clock: CommandClock
 ) -> None:
     program = (
         "import os, select, threading, time\n"
@@ -200,7 +211,7 @@ def test_a_timed_wait_ends_early_when_its_event_comes_and_on_time_when_not(
         "print(threading.Event().wait(7), time.monotonic_ns() - start)\n"
         "print(select.poll().poll(1500), time.monotonic_ns() - start)\n"
     )
-    completed = run_traced(tracer, clock, [sys.executable, "-c", program])
+    completed = run_traced(tracer, backend, clock, [sys.executable, "-c", program])
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.splitlines() == [
         f"True {2 * S}",  # select woke at the write, 2 s in, not at its 10 s timeout
@@ -209,10 +220,12 @@ def test_a_timed_wait_ends_early_when_its_event_comes_and_on_time_when_not(
     ]
 
 
-def test_sigterm_to_the_tracer_ends_the_command_with_it(tracer: Path, clock: StandInClock) -> None:
+def test_sigterm_to_the_tracer_ends_the_command_with_it(
+    tracer: Path, backend: MockBackend, clock: CommandClock
+) -> None:
     process = subprocess.Popen(
         syscall_clock_argv(["bash", "-c", "cat; echo never"], tracer=tracer),
-        env=dict(os.environ, **clock.environment),
+        env=command_environment(backend, clock, preload=False),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -249,13 +262,13 @@ int main(void) {
 
 
 def test_a_static_build_follows_the_virtual_clock(
-    tracer: Path, clock: StandInClock, tmp_path: Path
+    tracer: Path, backend: MockBackend, clock: CommandClock, tmp_path: Path
 ) -> None:
     source = tmp_path / "static.c"
     source.write_text(STATIC_PROGRAM)
     program = tmp_path / "static"
     subprocess.run(["cc", "-static", "-O2", "-o", str(program), str(source)], check=True)
-    completed = run_traced(tracer, clock, [str(program)])
+    completed = run_traced(tracer, backend, clock, [str(program)])
     assert completed.returncode == 0, completed.stderr
     seconds = START_REALTIME_NS // S + 3
     assert completed.stdout.split() == ["3500000000", str(seconds), str(seconds)]

@@ -7,7 +7,6 @@ import json
 import re
 import socket
 import subprocess
-import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,6 +19,8 @@ from contract_tests.drift import DriftReport
 from contract_tests.errors import UsageError
 from contract_tests.verify import verify_provider
 from contract_tests.verify_http import ProviderHttp, ProviderUnreachable
+
+from .conftest import run_kit
 
 KEY = "sk-live-0123456789abcdef"
 #: Virtual seconds per real second: the demo report's 55 s take about 1.1 s. Polls every
@@ -336,12 +337,7 @@ def test_bad_arguments_say_what_to_pass(arguments: dict[str, Any], message: str)
 
 
 def kit_verify(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "contract_tests", "verify", *arguments],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_kit("verify", *arguments)
 
 
 def test_the_command_exits_0_on_the_mock_and_writes_json(

@@ -20,7 +20,6 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -35,6 +34,8 @@ import pytest
 from flask import Flask
 
 from mockserver.app import backend_of
+
+from ..conftest import require_binary
 
 BACKENDS = ("memory", "sqlite", "redis")
 SHARED_BACKENDS = ("sqlite", "redis")
@@ -68,40 +69,45 @@ def alternating(*workers: Callable[..., Iterable[bytes]]) -> Callable[..., Itera
     return serve
 
 
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``redis://127.0.0.1:<port>/0`` of a real ``redis-server`` that lives for the session."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        reason = "redis-server is not installed: `bash scripts/install-system-deps.sh` adds it"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+def start_redis(port: int, workdir: Path) -> subprocess.Popen[bytes]:
+    """A ``redis-server`` on ``127.0.0.1:port`` without persistence, once it answers a ping.
+
+    Skips the test when the binary is missing (fails it under CI, ``CI`` set); the caller
+    terminates the process."""
+    binary = require_binary("redis-server", package="redis-server")
     import redis
 
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
     process = subprocess.Popen(
         [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
         cwd=workdir,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
+    client = redis.Redis(port=port)
     try:
         deadline = time.monotonic() + 10
         while True:
             try:
                 client.ping()
-                break
+                return process
             except redis.ConnectionError:
                 if process.poll() is not None or time.monotonic() > deadline:
+                    process.terminate()
+                    process.wait(timeout=10)
                     raise
                 time.sleep(0.02)
-        yield url
     finally:
         client.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``redis://127.0.0.1:<port>/0`` of a real ``redis-server`` that lives for the session."""
+    port = free_port()
+    process = start_redis(port, tmp_path_factory.mktemp("redis"))
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
         process.terminate()
         process.wait(timeout=10)
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -27,6 +25,8 @@ from flask.testing import FlaskClient
 from mockserver import create_app
 from mockserver.content.structured_report import build_structured_report
 from mockserver.core.case_profile import DEMO_PROFILE, CaseProfile, profile_for_case
+
+from ..conftest import require_binary
 
 PROFILES: dict[str, CaseProfile] = {
     "demo": DEMO_PROFILE,
@@ -114,14 +114,7 @@ def docx_items(document: Any, charted: list[bool]) -> list[Item]:
 
 def pdf_words(pdf: bytes, tmp_path: Path) -> list[str]:
     """The PDF's words in content-stream order, page footers left out."""
-    tool = shutil.which("pdftotext")
-    if tool is None:
-        reason = (
-            "pdftotext is not installed: `bash scripts/install-system-deps.sh` adds poppler-utils"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    tool = require_binary("pdftotext", package="poppler-utils")
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf)
     text = subprocess.run(

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from typing import Any
 
 import pytest
+
+from ..conftest import require_binary
 
 #: Creates the first report of a fresh mock (so its id is the same on every run), moves the
 #: clock 119 s (inside the documented 2 minutes), and prints what a client received.
@@ -63,12 +64,7 @@ def run_once(*prefix: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def two_runs() -> tuple[dict[str, Any], dict[str, Any]]:
     """The demo report of two fresh processes, today and (under faketime) on another day."""
-    faketime = shutil.which("faketime")
-    if faketime is None:
-        reason = "faketime is not installed: `bash scripts/install-system-deps.sh` adds it"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    faketime = require_binary("faketime", package="faketime")
     return run_once(), run_once(faketime, OTHER_DAY)
 
 

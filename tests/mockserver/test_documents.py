@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -22,6 +20,8 @@ from mockserver.content.pdf_writer import render_pdf
 from mockserver.content.png_writer import render_chart_png
 from mockserver.content.structured_report import build_structured_report
 from mockserver.core.case_profile import DEMO_PROFILE, profile_for_case
+
+from ..conftest import require_binary
 
 REPORT_ID = "rpt_xyz789"
 #: The seed's completed example (Get Report reference): one monolithic biomechanics section.
@@ -111,15 +111,7 @@ REPORTS = {"demo": demo_report(), "accident-only": accident_only_report()}
 
 
 def require(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        reason = (
-            f"{tool} is not installed: `bash scripts/install-system-deps.sh` adds poppler-utils"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
+    return require_binary(tool, package="poppler-utils")
 
 
 def pdf_pages(pdf: bytes, tmp_path: Path) -> list[str]:

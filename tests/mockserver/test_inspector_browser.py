@@ -8,10 +8,8 @@ these tests are skipped, except under CI (``CI`` set), where that is a failure.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from mockserver import create_app
 from mockserver.web.inspector import DEFAULT_INSPECTOR_API_KEY
+
+from ..conftest import require_binary, served_on_loopback
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 WAIT_SECONDS = 10
@@ -46,16 +46,8 @@ CHROMIUM_FLAGS = (
 
 def chromium_binaries() -> tuple[str, str]:
     """Debian's chromium and chromedriver, or a skip (a failure under CI)."""
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if browser is None or driver is None:
-        reason = (
-            "chromium and chromium-driver are not installed: run scripts/install-system-deps.sh"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return browser, driver
+    browser = require_binary("chromium", "chromium-browser", package="chromium")
+    return browser, require_binary("chromedriver", package="chromium-driver")
 
 
 @pytest.fixture(scope="module")
@@ -73,17 +65,8 @@ def live_app() -> Flask:
 @pytest.fixture(scope="module")
 def live_server(live_app: Flask) -> Iterator[str]:
     """The mock on a free loopback port, served from a thread for the module."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with served_on_loopback(live_app) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="module")

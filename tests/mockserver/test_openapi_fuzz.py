@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -34,10 +33,11 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.generation.stateful.state_machine import APIStateMachine
-from werkzeug.serving import make_server
 
 import schemas
 from mockserver.core.fault_rules import FaultSpecError, parse_rules
+
+from ..conftest import served_on_loopback
 
 EXAMPLES = int(os.environ.get("REPORTS_MOCK_FUZZ_EXAMPLES", "10"))
 SCENARIOS = int(os.environ.get("REPORTS_MOCK_FUZZ_SCENARIOS", "10"))
@@ -127,15 +127,8 @@ def live_mock() -> Iterator[str]:
     from mockserver import create_app
 
     app = create_app({"VALIDATE_RESPONSES": "raise", "TIME_SCALE": 100, "SIGNING_SECRET": "fuzz"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with served_on_loopback(app) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="module")

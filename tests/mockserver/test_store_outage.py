@@ -9,10 +9,7 @@ which writes to it anyway.
 from __future__ import annotations
 
 import logging
-import shutil
 import sqlite3
-import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,50 +19,24 @@ from flask.testing import FlaskClient
 from mockserver.web.store_outage import OUTAGE_RETRY_AFTER_SECONDS
 
 from ..conftest import make_app
-from .conftest import free_port
+from .conftest import free_port, start_redis
 
 KEY = {"X-API-Key": "sk-outage"}
 BODY = {"case_id": "case_outage", "type": "technical_report"}
-
-
-def _start_redis(port: int, workdir: Path) -> subprocess.Popen[bytes]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed: `bash scripts/install-system-deps.sh`")
-    import redis
-
-    process = subprocess.Popen(
-        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
-    client.close()
-    return process
 
 
 @pytest.fixture
 def redis_outage(tmp_path: Path) -> Iterator[tuple[str, Callable[[], None], Callable[[], None]]]:
     """``(url, stop, start)`` of a Redis this test may take down and bring back."""
     port = free_port()
-    running = [_start_redis(port, tmp_path)]
+    running = [start_redis(port, tmp_path)]
 
     def stop() -> None:
         running[0].terminate()
         running[0].wait(timeout=10)
 
     def start() -> None:
-        running[0] = _start_redis(port, tmp_path)
+        running[0] = start_redis(port, tmp_path)
 
     yield f"redis://127.0.0.1:{port}/0?prefix=outage", stop, start
     if running[0].poll() is None:
