@@ -104,7 +104,6 @@ class LoopbackServer:
             target=self._serve, name="contract-kit-loopback", daemon=True
         )
         self._thread.start()
-        self.thread_id: int = self._thread.ident or 0
 
     @property
     def base_url(self) -> str:
@@ -119,7 +118,7 @@ class LoopbackServer:
         thread, holding the app's lock, so a sleep costs no thread switch; otherwise it is
         handed to the loop, which runs it when settled.
         """
-        if threading.get_ident() == self.thread_id:
+        if threading.current_thread() is self._thread:  # the ident alone is reused after close
             return function()
         if self._closing:
             raise RuntimeError("the kit's loopback server is closed")
