@@ -30,7 +30,7 @@ from contract_tests.examples import (
 )
 from contract_tests.harness import MockBackend
 from contract_tests.model import Lifecycle
-from contract_tests.runs import ClientRun
+from contract_tests.runs import ClientRun, RunRecord
 from contract_tests.scenario_examples import (
     ExamplesFrom,
     scenario_consumer_reports,
@@ -75,7 +75,7 @@ class CheckResult:
         return [r.name for r in self.rules if r.name in broken]
 
 
-def _validate_budget(examples: int, seed: int | None) -> None:
+def validate_budget(examples: int, seed: int | None) -> None:
     if not isinstance(examples, int) or isinstance(examples, bool) or examples < 0:
         raise UsageError(f"examples={examples!r}: pass a whole number of examples, 0 or more")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
@@ -93,7 +93,7 @@ def _collect(error: BaseException, into: list[RuleViolation]) -> None:
         raise error
 
 
-def _search(
+def search_examples(
     strategy: st.SearchStrategy[Any],
     explicit: list[Any],
     examples: int,
@@ -173,18 +173,19 @@ def _collect_flaky(error: Flaky, result: CheckResult) -> None:
         _collect(violation, result.violations)
 
 
-def _enforce_all(rules: list[Rule], run: ClientRun, seen: dict[str, RuleViolation]) -> None:
+def enforce_all(rules: list[Rule], run: RunRecord, seen: dict[str, RuleViolation]) -> None:
     """Check every rule on ``run``; remember each broken one; raise the first.
 
     Hypothesis shrinks the raised one; a rule broken only alongside an earlier one gets a
-    focused search of its own afterwards (:func:`_shrink_the_rest`).
+    focused search of its own afterwards (:func:`shrink_the_rest`). Each violation carries
+    the run's lifecycle (a client's) or plan (a workflow's) and its requests.
     """
     broken: list[RuleViolation] = []
     for rule in rules:
         try:
             rule.enforce(run)
         except RuleViolation as violation:
-            violation.lifecycle_text = run.lifecycle.describe()
+            violation.lifecycle_text = run.describe_example()
             violation.requests_text = run.describe_requests()
             broken.append(violation)
             seen.setdefault(violation.rule, violation)
@@ -201,7 +202,7 @@ def _count(result: CheckResult, lifecycle: Lifecycle) -> None:
         result.coverage[report_shape_family(lifecycle.report, lifecycle.derive_report)] += 1
 
 
-def _select(
+def select_rules(
     names: list[str] | None, registry: dict[str, Rule], *, strict: bool = False
 ) -> list[Rule]:
     if names is None:
@@ -221,7 +222,9 @@ def _run_lifecycles(
     strict: bool,
     recorded: list[Lifecycle] | None = None,
 ) -> CheckResult:
-    result = CheckResult(target=target, rules=_select(rules, RULES, strict=strict), strict=strict)
+    result = CheckResult(
+        target=target, rules=select_rules(rules, RULES, strict=strict), strict=strict
+    )
     counter = iter(range(10**9))
 
     def run_with(rules_to_enforce: list[Rule]) -> Callable[[Lifecycle], None]:
@@ -229,19 +232,19 @@ def _run_lifecycles(
             _count(result, lifecycle)
             run = runner(lifecycle, f"case_kit_{next(counter)}")
             result.virtual_seconds += max(run.ended_at, 0.0)
-            _enforce_all(rules_to_enforce, run, result.seen)
+            enforce_all(rules_to_enforce, run, result.seen)
 
         return run_one
 
     strategy = strict_lifecycles() if strict else lifecycles()
     explicit = explicit_lifecycles() + (explicit_fault_lifecycles() if strict else [])
     explicit += recorded or []  # scenario files (--examples-from): run like the kit's own
-    _search(strategy, explicit, examples, seed, run_with(result.rules), result)
-    _shrink_the_rest(result, strategy, examples, seed, run_with)
+    search_examples(strategy, explicit, examples, seed, run_with(result.rules), result)
+    shrink_the_rest(result, strategy, examples, seed, run_with)
     return result
 
 
-def _shrink_the_rest(
+def shrink_the_rest(
     result: CheckResult,
     strategy: st.SearchStrategy[Any],
     examples: int,
@@ -256,7 +259,7 @@ def _shrink_the_rest(
             continue
         found: list[RuleViolation] = []
         focused = CheckResult(target=result.target, rules=[rule])
-        _search(strategy, [], max(examples, 1), seed, run_with([rule]), focused)
+        search_examples(strategy, [], max(examples, 1), seed, run_with([rule]), focused)
         result.examples_run += focused.examples_run
         result.wall_seconds += focused.wall_seconds
         found = [v for v in focused.violations if v.rule == rule.name]
@@ -279,7 +282,7 @@ def check_client(
     ``survives_transient_faults`` and ``honours_retry_after``. ``examples_from`` (scenario
     files, or directories of them) adds each recorded lifecycle as an explicit example.
     """
-    _validate_budget(examples, seed)
+    validate_budget(examples, seed)
     _validate_client(client)
     recorded = scenario_lifecycles(examples_from)
     backend = MockBackend()
@@ -331,7 +334,7 @@ def check_command(
     """Check a client in any language: ``command`` with ``{report_id}``, on the kit's
     discrete-event clock (the preload library, or the syscall tracer for Go and static builds);
     ``examples_from`` as for :func:`check_client`."""
-    _validate_budget(examples, seed)
+    validate_budget(examples, seed)
     if "{report_id}" not in command:
         raise UsageError(
             f"command={command!r} has no {{report_id}}: write e.g. 'node client.js {{report_id}}'"
@@ -361,7 +364,7 @@ def check_consumer(
 ) -> CheckResult:
     """Check a report consumer ``consumer(data)`` on every valid completed report;
     ``examples_from`` adds each completed scenario file's recorded report."""
-    _validate_budget(examples, seed)
+    validate_budget(examples, seed)
     recorded = scenario_consumer_reports(examples_from)
     if not callable(consumer):
         raise UsageError(
@@ -390,5 +393,5 @@ def check_consumer(
                 raise
 
     explicit = explicit_consumer_reports() + recorded
-    _search(completed_report_data(), explicit, examples, seed, run_one, result)
+    search_examples(completed_report_data(), explicit, examples, seed, run_one, result)
     return result

@@ -41,6 +41,10 @@ class RunRecord(Protocol):
     ended_at: float
     last_event: str
 
+    def describe_example(self) -> str:
+        """What the kit played (a poller's lifecycle, a workflow's plan), for people."""
+        ...
+
     def describe_requests(self, limit: int = 40) -> str:
         """The requests as lines, for people."""
         ...
@@ -90,6 +94,10 @@ class ClientRun:
             (p for p in self.polls if p.served and not p.spoiled and p.served.status in TERMINAL),
             None,
         )
+
+    def describe_example(self) -> str:
+        """The lifecycle the client was run on."""
+        return self.lifecycle.describe()
 
     def describe_requests(self, limit: int = 40) -> str:
         """The requests as lines, e.g. ``+5.0s GET /api/reports/rpt_1 -> 200 (processing)``."""

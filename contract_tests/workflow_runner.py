@@ -15,8 +15,15 @@ from typing import Any
 
 from contract_tests import workflow_checks
 from contract_tests.checks import Rule
-from contract_tests.errors import RuleViolation, UsageError
-from contract_tests.runner import CheckResult, _search, _select, _shrink_the_rest, _validate_budget
+from contract_tests.errors import UsageError
+from contract_tests.runner import (
+    CheckResult,
+    enforce_all,
+    search_examples,
+    select_rules,
+    shrink_the_rest,
+    validate_budget,
+)
 from contract_tests.workflow_harness import WorkflowBackend
 from contract_tests.workflow_model import WorkflowPlan
 from contract_tests.workflow_runs import WorkflowRun
@@ -35,21 +42,6 @@ DEFAULT_WORKFLOW_COMMAND_EXAMPLES = 5
 #: biomechanics from the case id): each report's documents are rendered anew, and a report
 #: with biomechanics charts costs the mock twice as long; the rules do not depend on content.
 CASE_IDS = ("case_wf_beta", "case_wf_delta")
-
-
-def _enforce_all(rules: list[Rule], run: WorkflowRun, seen: dict[str, RuleViolation]) -> None:
-    """Check every rule on ``run``; remember each broken one; raise the first."""
-    broken: list[RuleViolation] = []
-    for rule in rules:
-        try:
-            rule.enforce(run)
-        except RuleViolation as violation:
-            violation.lifecycle_text = run.plan.describe()
-            violation.requests_text = run.describe_requests()
-            broken.append(violation)
-            seen.setdefault(violation.rule, violation)
-    if broken:
-        raise broken[0]
 
 
 def _count(result: CheckResult, run: WorkflowRun) -> None:
@@ -80,7 +72,7 @@ def _run_plans(
     rules: list[str] | None,
     strict: bool,
 ) -> CheckResult:
-    selected = _select(rules, workflow_checks.WORKFLOW_RULES, strict=strict)
+    selected = select_rules(rules, workflow_checks.WORKFLOW_RULES, strict=strict)
     result = CheckResult(target=target, rules=selected, strict=strict, example_kind="plan")
     counter = iter(range(10**9))
 
@@ -89,12 +81,12 @@ def _run_plans(
             run = runner(plan, CASE_IDS[next(counter) % len(CASE_IDS)])
             _count(result, run)
             result.virtual_seconds += max(run.ended_at, 0.0)
-            _enforce_all(rules_to_enforce, run, result.seen)
+            enforce_all(rules_to_enforce, run, result.seen)
 
         return run_one
 
     strategy = workflow_plans(strict=strict)
-    _search(
+    search_examples(
         strategy,
         explicit_workflow_plans(strict=strict),
         examples,
@@ -102,7 +94,7 @@ def _run_plans(
         run_with(result.rules),
         result,
     )
-    _shrink_the_rest(result, strategy, examples, seed, run_with)
+    shrink_the_rest(result, strategy, examples, seed, run_with)
     return result
 
 
@@ -129,7 +121,7 @@ def check_workflow(
 
     ``strict`` adds transient faults on downloads and ``downloads_survive_transient_faults``.
     """
-    _validate_budget(examples, seed)
+    validate_budget(examples, seed)
     _validate_workflow(workflow)
     backend = WorkflowBackend()
     try:
@@ -157,7 +149,7 @@ def check_workflow_command(
     """Check a workflow in any language: ``command`` gets ``SW_BASE_URL``, ``SW_API_KEY``,
     ``SW_CASE_ID`` and ``SW_OUTPUT_DIR`` (``{case_id}`` and ``{output_dir}`` in it are
     replaced too) and runs on the kit's discrete-event clock; exit 0 means it finished."""
-    _validate_budget(examples, seed)
+    validate_budget(examples, seed)
     if not isinstance(command, str) or not command.strip():
         raise UsageError(
             f"command={command!r}: pass a command line, e.g. 'bash workflow.sh' (it gets "

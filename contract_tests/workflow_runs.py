@@ -141,6 +141,10 @@ class WorkflowRun:
             return f"was stopped by the kit: {self.stopped}"
         return f"raised {type(self.raised).__name__}: {str(self.raised)[:160]}"
 
+    def describe_example(self) -> str:
+        """The plan the workflow was run on."""
+        return self.plan.describe()
+
     def describe_requests(self, limit: int = 40) -> str:
         """The requests as lines (long runs of polls folded), then how the workflow ended."""
         lines: list[str] = []
