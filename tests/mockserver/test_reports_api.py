@@ -164,3 +164,15 @@ def test_a_cancel_that_loses_a_race_to_another_cancel_still_succeeds(app: Any, a
     response = app.test_client().delete(f"/api/reports/{created['id']}", headers=api.headers())
     assert response.status_code == 200
     assert response.get_json()["data"]["status"] == "cancelled"
+
+
+def test_head_on_a_report_answers_the_gets_headers_without_a_body(
+    client: FlaskClient, api: Any
+) -> None:
+    """Under VALIDATE_RESPONSES=raise (every test) a HEAD is held to GET's schema, not a 500."""
+    report = api.create()
+    head = client.head(f"/api/reports/{report['id']}", headers=api.headers())
+    get = client.get(f"/api/reports/{report['id']}", headers=api.headers())
+    assert head.status_code == 200
+    assert head.data == b""
+    assert head.headers["Content-Length"] == get.headers["Content-Length"]
