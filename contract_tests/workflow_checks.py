@@ -19,7 +19,10 @@ from contract_tests.workflow_runs import WorkflowRequest, WorkflowRun
 
 __all__ = ["WORKFLOW_RULES"]
 
-RETRY = 'Polling Best Practices, "Should You Retry?"'
+RETRY = (
+    'Polling Best Practices, "Should You Retry?" (in this repository: docs/api-contract.md, '
+    'the failure reasons table, "retry?")'
+)
 FAILURES = "docs/api-contract.md, The report object: the failure reasons table"
 URLS = (
     "docs/api-contract.md, The report object: output.pdf_url and docx_url are signed download "
