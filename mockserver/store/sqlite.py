@@ -11,7 +11,10 @@ Reports are stored as :mod:`mockserver.store.codec` text, with the columns the q
 (owner, case id, creation and cancellation time) beside it; the journal is a ring of
 ``journal_size`` slots, each append one statement that overwrites the oldest slot (and, for
 a poll, one more adding to the report's poll counter, in the same transaction). A worker's
-threads append together (:mod:`mockserver.store.group_commit`): one transaction per batch.
+threads append together (:mod:`mockserver.store.group_commit`): one transaction per batch,
+and the served front's event loop hands over its polls' entries in batches
+(:meth:`SQLiteStore.append_requests`), its reads failing at once rather than waiting for a
+lock (:meth:`SQLiteStore.wait_for_no_lock_in_this_thread`).
 """
 
 from __future__ import annotations
