@@ -202,8 +202,9 @@ def _sqlite_polls(
     """SQLite polls on the event loop: the read there (a WAL read never waits for the
     writer; a locked database fails it at once and the pool serves the poll as before),
     the journal entries of the polls in flight written in one transaction by one thread, and
-    each answer sent only once its entry is committed. A failed write sends the poll to the
-    pool, which tries it again and answers the outage's 503 when the store stays locked."""
+    each answer sent only once its entry is committed. A write the store refused (locked
+    past the busy timeout, or down) is the outage's 503 with ``Retry-After``, as from the
+    pool; any other failed write sends the poll to the pool, which serves it again."""
     journal = LoopGroupCommit(
         store.append_requests,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="mock-journal"),
@@ -213,8 +214,9 @@ def _sqlite_polls(
     async def after_journal(poll: UnjournaledPoll) -> InlineAnswer | None:
         try:
             await journal.submit((poll.entry, poll.count))
-        except Exception:
-            return None
+        except Exception as error:
+            refusal = fast.journal_failed(poll, error)  # locked or down: the outage's 503
+            return None if refusal is None else asgi(refusal)
         fast.journal_written()
         return asgi(poll.answer)
 

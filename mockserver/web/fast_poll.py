@@ -44,6 +44,7 @@ from mockserver.web.envelope import check_against_contract
 from mockserver.web.reports import base_url_of
 from mockserver.web.store_outage import (
     StoreOutage,
+    is_store_outage,
     outage_answer,
     outage_tracker_of,
     record_in_journal,
@@ -242,13 +243,24 @@ class FastPoll:
         entry = ("GET", path, query, 200, found["id"] if found else target, None)
         failed = record_in_journal(serving, self._tracker, self._log, lambda: scope, entry)
         if failed is not None:
-            message, headers = outage_answer(
-                self._tracker, self._log, serving.state.store_kind, failed
-            )
-            refusal = {"success": False, "error": message}
-            self._check(refusal, 503, path)
-            return _json_answer(503, refusal, headers)
+            return self._outage(failed, path)
         return _json_answer(200, body, None)
+
+    def journal_failed(self, poll: UnjournaledPoll, error: BaseException) -> PollAnswer | None:
+        """The answer to a poll of :meth:`answer_before_journal` whose entry could not be
+        written: the outage's 503 with ``Retry-After`` when the store is locked or down
+        (neither the entry nor the count was written: the client polls again and nothing is
+        lost), ``None`` for any other error (then :meth:`answer` serves the poll again)."""
+        if not is_store_outage(error):
+            return None
+        return self._outage(error, poll.entry.path)
+
+    def _outage(self, error: BaseException, path: str) -> PollAnswer:
+        kind = self._backend.state.store_kind
+        message, headers = outage_answer(self._tracker, self._log, kind, error)
+        refusal = {"success": False, "error": message}
+        self._check(refusal, 503, path)
+        return _json_answer(503, refusal, headers)
 
     def _check(self, body: dict[str, Any], status: int, path: str) -> None:
         check_against_contract(

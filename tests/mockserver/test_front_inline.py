@@ -177,15 +177,43 @@ def test_sqlite_polls_are_answered_on_the_loop_after_their_batched_journal_entri
     backend_of(app).state.close()
 
 
-def test_a_sqlite_poll_whose_batched_write_fails_is_served_by_the_pool(tmp_path: Any) -> None:
+def test_a_sqlite_poll_whose_batched_write_the_store_refuses_is_a_503(tmp_path: Any) -> None:
+    app = make_app(STORE=f"sqlite:///{tmp_path}/front.db")
+    store = backend_of(app).state.store
+    assert isinstance(store, SQLiteStore)
+    append_requests = store.append_requests
+    lock = threading.Event()
+    lock.set()
+
+    def locked(entries: list[Any]) -> None:
+        if lock.is_set():
+            raise sqlite3.OperationalError("database is locked")
+        append_requests(entries)
+
+    store.append_requests = locked  # type: ignore[method-assign]
+    threads: list[str] = []
+    front, report_id = _front_and_report(app, threads)
+    refused = serve(front, "GET", f"/api/reports/{report_id}")
+    assert refused["status"] == 503 and refused["headers"][b"retry-after"] == b"1"
+    assert refused["body"]["success"] is False and "locked" in refused["body"]["error"]
+    assert len(threads) == 1 and _polls_journaled(app, report_id) == (0, 0.0)
+    lock.clear()  # the store is back: the next poll is written and answered
+    assert serve(front, "GET", f"/api/reports/{report_id}")["status"] == 200
+    assert _polls_journaled(app, report_id) == (1, 1.0)
+    backend_of(app).state.close()
+
+
+def test_a_sqlite_poll_whose_batched_write_fails_otherwise_is_served_by_the_pool(
+    tmp_path: Any,
+) -> None:
     app = make_app(STORE=f"sqlite:///{tmp_path}/front.db")
     store = backend_of(app).state.store
     assert isinstance(store, SQLiteStore)
 
-    def locked(entries: list[Any]) -> None:
-        raise sqlite3.OperationalError("database is locked")
+    def broken(entries: list[Any]) -> None:
+        raise RuntimeError("a bug in the batch")
 
-    store.append_requests = locked  # type: ignore[method-assign]
+    store.append_requests = broken  # type: ignore[method-assign]
     threads: list[str] = []
     front, report_id = _front_and_report(app, threads)
     polled = serve(front, "GET", f"/api/reports/{report_id}")
