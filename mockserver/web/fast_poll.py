@@ -37,8 +37,7 @@ from flask import Flask
 from werkzeug.http import HTTP_STATUS_CODES
 
 from mockserver.core.encoded_json import dumps_compact
-from mockserver.service import owner_of_key
-from mockserver.store.base import JournalEntry
+from mockserver.service import JournalEntry, owner_of_key
 from mockserver.web import EXTENSION_KEY, SCOPE_ENVIRON_KEY, Backend
 from mockserver.web.envelope import check_against_contract
 from mockserver.web.reports import base_url_of
