@@ -20,6 +20,8 @@ holds no thread while a body trickles in:
 - a request without a body is not awaited at all, and the lean poll
   (:mod:`mockserver.web.fast_poll`) of a ``memory://`` worker, which never waits for I/O,
   is answered right on the event loop (:data:`InlineAnswerer`), saving the hop to a thread;
+  on ``sqlite://`` the poll is read and answered on the loop too, and sent once its journal
+  entry is committed, in a batch with the other polls' entries by one journal thread;
 - an answer whose body breaks off (the ``drop`` fault) closes the connection after the
   status line and headers, as granian's WSGI interface did.
 
@@ -29,6 +31,7 @@ Every refusal of its own goes out in the documented envelope ``{"success": false
 from __future__ import annotations
 
 import asyncio
+import inspect
 import io
 import json
 import sys
@@ -45,6 +48,7 @@ __all__ = [
     "BodyRefused",
     "BufferedWsgiFront",
     "FrontLimits",
+    "InlineAnswer",
     "InlineAnswerer",
     "wsgi_environ",
 ]
@@ -59,11 +63,15 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-#: Given a bodiless request's environ, its whole answer (status, ASGI headers, body) when it
-#: can be worked out on the event loop at once, with no I/O to wait for (the lean poll on
-#: ``memory://``); ``None`` sends the request to the thread pool as usual (and the environ,
-#: with anything the answerer put in it, goes along).
-InlineAnswerer = Callable[[dict[str, Any]], tuple[int, list[tuple[bytes, bytes]], bytes] | None]
+#: A whole answer worked out on the event loop: status, ASGI headers, body.
+InlineAnswer = tuple[int, list[tuple[bytes, bytes]], bytes]
+#: Given a bodiless request's environ, its whole answer when it can be worked out on the
+#: event loop with no I/O to wait for (the lean poll on ``memory://``), or an awaitable of it
+#: when the loop only has to wait for a write another thread makes (the lean poll on
+#: ``sqlite://``: its journal entry, in a batch); ``None`` (at once or awaited) sends the
+#: request to the thread pool as usual (and the environ, with anything the answerer put in
+#: it, goes along).
+InlineAnswerer = Callable[[dict[str, Any]], InlineAnswer | Awaitable[InlineAnswer | None] | None]
 
 
 @dataclass(frozen=True)
@@ -224,6 +232,8 @@ class BufferedWsgiFront:
         environ = wsgi_environ(scope, body)
         if self.inline is not None and not body:
             quick = self.inline(environ)
+            if inspect.isawaitable(quick):
+                quick = await quick
             if quick is not None:
                 status, headers, content = quick
                 await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -27,19 +27,24 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from mockserver.asgi_front import BufferedWsgiFront, FrontLimits, InlineAnswerer
+from mockserver.asgi_front import BufferedWsgiFront, FrontLimits, InlineAnswer, InlineAnswerer
 from mockserver.options import SERVE_DEFAULTS, serve_option
 from mockserver.process_guard import MAIN_PID_VARIABLE, die_with_parent, raise_open_file_limit
 from mockserver.render_pool import use_render_processes
 from mockserver.settings import Settings
+from mockserver.store.group_commit import LoopGroupCommit
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from flask import Flask
+
+    from mockserver.store.sqlite import SQLiteStore
+    from mockserver.web.fast_poll import FastPoll, PollAnswer, UnjournaledPoll
 
 __all__ = [
     "DEFAULT_HEADER_TIMEOUT_SECONDS",
@@ -160,23 +165,68 @@ def worker_app() -> BufferedWsgiFront:
 
 
 def inline_polls(app: Flask) -> InlineAnswerer | None:
-    """On ``memory://`` (a poll waits for no I/O), the lean poll answered on the event loop."""
+    """The lean poll answered on the event loop: on ``memory://`` (a poll waits for no I/O)
+    at once; on ``sqlite://`` read on the loop and sent once its journal entry is committed
+    (:func:`_sqlite_polls`). ``None`` on Redis, and when the lean path is not installed."""
     from mockserver.app import backend_of
+    from mockserver.store.sqlite import SQLiteStore
     from mockserver.web.fast_poll import FastPoll
 
     fast = app.wsgi_app
-    if backend_of(app).state.store_kind != "memory" or not isinstance(fast, FastPoll):
+    store = backend_of(app).state.store
+    if not isinstance(fast, FastPoll):
         return None
     pid_header = (WORKER_HEADER.lower().encode(), str(os.getpid()).encode())
 
-    def answer(environ: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
-        found = fast.answer(environ)
-        if found is None:
-            return None
+    def asgi(found: PollAnswer) -> InlineAnswer:
         headers = [
             (name.lower().encode(), value.encode("latin-1")) for name, value in found.headers
         ]
         return found.status, [*headers, pid_header], found.body
+
+    if isinstance(store, SQLiteStore):
+        return _sqlite_polls(fast, store, asgi)
+    if backend_of(app).state.store_kind != "memory":
+        return None
+
+    def answer(environ: dict[str, Any]) -> InlineAnswer | None:
+        found = fast.answer(environ)
+        return None if found is None else asgi(found)
+
+    return answer
+
+
+def _sqlite_polls(
+    fast: FastPoll, store: SQLiteStore, asgi: Callable[[PollAnswer], InlineAnswer]
+) -> InlineAnswerer:
+    """SQLite polls on the event loop: the read there (a WAL read never waits for the
+    writer; a locked database fails it at once and the pool serves the poll as before),
+    the journal entries of the polls in flight written in one transaction by one thread, and
+    each answer sent only once its entry is committed. A write the store refused (locked
+    past the busy timeout, or down) is the outage's 503 with ``Retry-After``, as from the
+    pool; any other failed write sends the poll to the pool, which serves it again."""
+    journal = LoopGroupCommit(
+        store.append_requests,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="mock-journal"),
+    )
+    loop_threads: set[int] = set()
+
+    async def after_journal(poll: UnjournaledPoll) -> InlineAnswer | None:
+        try:
+            await journal.submit((poll.entry, poll.count))
+        except Exception as error:
+            refusal = fast.journal_failed(poll, error)  # locked or down: the outage's 503
+            return None if refusal is None else asgi(refusal)
+        fast.journal_written()
+        return asgi(poll.answer)
+
+    def answer(environ: dict[str, Any]) -> Awaitable[InlineAnswer | None] | None:
+        thread = threading.get_ident()
+        if thread not in loop_threads:
+            store.wait_for_no_lock_in_this_thread()
+            loop_threads.add(thread)
+        poll = fast.answer_before_journal(environ)
+        return None if poll is None else after_journal(poll)
 
     return answer
 

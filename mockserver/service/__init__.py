@@ -17,6 +17,7 @@ from mockserver.service.state import (
     ServiceState,
     owner_of_key,
 )
+from mockserver.store.base import JournalEntry  # what a poll answered on the loop journals
 
 __all__ = [
     "DOCUMENT_TYPES",
@@ -24,6 +25,7 @@ __all__ = [
     "ControlApi",
     "Document",
     "DownloadRefused",
+    "JournalEntry",
     "NotFound",
     "ReportsApi",
     "RequestRejected",

@@ -161,6 +161,21 @@ class ServiceState:
         scope._found[("", report_id, False)] = record
         return scope, written
 
+    def poll_scope_unjournaled(
+        self, owner: str, report_id: str, *, version: float, path: str, query: str
+    ) -> tuple[RequestScope, JournalEntry | None]:
+        """:meth:`poll_scope` with the journal entry returned instead of written: the entry
+        (``GET path?query`` answered 200 at the scope's time) when this worker's caches are
+        as of ``version`` and the report is the owner's, for the caller to write before it
+        answers; ``None`` otherwise (nothing is to be written on this path)."""
+        record, stored = self.store.report_and_number(report_id, CACHE_VERSION_KEY)
+        now = self.clock.now_at_version(stored)
+        scope = RequestScope(now, owner, version=stored)
+        scope._found[("", report_id, False)] = record
+        if record is None or record.owner != owner or stored != version:
+            return scope, None
+        return scope, JournalEntry("GET", path, query, 200, now, report_id, record.scenario)
+
     def find(
         self,
         scope: RequestScope,

@@ -12,11 +12,13 @@ store: every request in it answers the outage's 503), so nothing is lost or repo
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Generic, TypeVar
 
-__all__ = ["GroupCommit"]
+__all__ = ["GroupCommit", "LoopGroupCommit"]
 
 _Item = TypeVar("_Item")
 
@@ -41,11 +43,17 @@ class GroupCommit(Generic[_Item]):
 
     def submit(self, item: _Item) -> None:
         """Write ``item`` (with whatever else is queued); return once it is committed."""
-        pending = _Pending(item)
+        self.submit_all([item])
+
+    def submit_all(self, items: list[_Item]) -> None:
+        """Write ``items`` (with whatever else is queued); return once all are committed."""
+        pending = [_Pending(item) for item in items]
+        if not pending:
+            return
         with self._queue_lock:
-            self._queue.append(pending)
+            self._queue.extend(pending)
         with self._writer:
-            if not pending.done:
+            if not pending[-1].done:  # queued together, so written together
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
                 error: BaseException | None = None
@@ -55,8 +63,59 @@ class GroupCommit(Generic[_Item]):
                     error = failed
                 for queued in batch:
                     queued.error, queued.done = error, True
-        if pending.error is not None:
-            raise _fresh(pending.error)
+        if pending[-1].error is not None:
+            raise _fresh(pending[-1].error)
+
+
+class LoopGroupCommit(Generic[_Item]):
+    """Group commit for an event loop: the items its requests submit, written in batches by
+    ``write_batch`` on ``executor``, one batch at a time.
+
+    While a batch is being written, the items submitted meanwhile wait and go together in the
+    next one, so the loop hands work to a thread once per batch, not once per request. Each
+    ``submit`` returns once its own item is committed, or raises the batch's error.
+    """
+
+    def __init__(self, write_batch: Callable[[list[_Item]], None], executor: Executor) -> None:
+        self._write_batch = write_batch
+        self._executor = executor
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: list[tuple[_Item, asyncio.Future[None]]] = []
+        self._writing = False
+        self._writer: asyncio.Task[None] | None = None
+
+    async def submit(self, item: _Item) -> None:
+        """Write ``item`` (with the others queued on this loop); return once committed."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new loop (a test's asyncio.run): a fresh queue
+            self._loop, self._queue, self._writing = loop, [], False
+        done: asyncio.Future[None] = loop.create_future()
+        self._queue.append((item, done))
+        if not self._writing:
+            self._writing = True
+            self._writer = loop.create_task(self._write_queued(loop))  # kept: not collected
+        await done
+
+    async def _write_queued(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            while self._queue and loop is self._loop:
+                batch, self._queue = self._queue, []
+                error: BaseException | None = None
+                try:
+                    items = [item for item, _ in batch]
+                    await loop.run_in_executor(self._executor, self._write_batch, items)
+                except Exception as failed:
+                    error = failed
+                for _, done in batch:
+                    if done.done():  # its request was cancelled (the client went away)
+                        continue
+                    if error is None:
+                        done.set_result(None)
+                    else:
+                        done.set_exception(_fresh(error))
+        finally:
+            if loop is self._loop:
+                self._writing = False
 
 
 def _fresh(error: BaseException) -> BaseException:

@@ -11,7 +11,10 @@ Reports are stored as :mod:`mockserver.store.codec` text, with the columns the q
 (owner, case id, creation and cancellation time) beside it; the journal is a ring of
 ``journal_size`` slots, each append one statement that overwrites the oldest slot (and, for
 a poll, one more adding to the report's poll counter, in the same transaction). A worker's
-threads append together (:mod:`mockserver.store.group_commit`): one transaction per batch.
+threads append together (:mod:`mockserver.store.group_commit`): one transaction per batch,
+and the served front's event loop hands over its polls' entries in batches
+(:meth:`SQLiteStore.append_requests`), its reads failing at once rather than waiting for a
+lock (:meth:`SQLiteStore.wait_for_no_lock_in_this_thread`).
 """
 
 from __future__ import annotations
@@ -325,21 +328,49 @@ class SQLiteStore:
             return
         self._journal_writer.submit((entry_to_json(entry), count))
 
+    def append_requests(self, entries: list[tuple[JournalEntry, str | None]]) -> None:
+        """Append several entries (each with the number it counts, if any) in one
+        transaction, with whatever this process's threads have queued; return once they are
+        committed. The served front's event loop hands its polls' entries over this way."""
+        self._journal_writer.submit_all([(entry_to_json(entry), count) for entry, count in entries])
+
+    def wait_for_no_lock_in_this_thread(self) -> None:
+        """Make this thread's reads fail at once (``database is locked``) instead of
+        sleeping in the busy handler: for the event loop, which must never wait."""
+        self._connection().execute("PRAGMA busy_timeout = 0")
+
     def _append_batch(self, batch: list[tuple[str, str | None]]) -> None:
         connection = self._connection()
         if len(batch) == 1 and batch[0][1] is None:  # one statement is its own transaction
             self._append_one(connection, batch[0][0])
             return
+        counts: dict[str, int] = {}
+        for _, count in batch:
+            if count is not None:
+                counts[count] = counts.get(count, 0) + 1
         connection.execute("BEGIN IMMEDIATE")  # the write lock, once for the whole batch
         try:
-            for text, count in batch:
-                self._append_one(connection, text)
-                if count is not None:
-                    connection.execute(
-                        "INSERT INTO shared_numbers (key, value) VALUES (?, 1)"
-                        " ON CONFLICT (key) DO UPDATE SET value = value + 1",
-                        (count,),
-                    )
+            if len(batch) == 1:
+                self._append_one(connection, batch[0][0])
+            elif self.journal_size > 0:  # the ring's next positions, read once under the lock
+                last = int(
+                    connection.execute("SELECT coalesce(max(position), 0) FROM journal").fetchone()[
+                        0
+                    ]
+                )
+                connection.executemany(
+                    "INSERT OR REPLACE INTO journal (slot, position, entry) VALUES (?, ?, ?)",
+                    [
+                        ((last + n) % self.journal_size, last + n, text)
+                        for n, (text, _) in enumerate(batch, start=1)
+                    ],
+                )
+            # A report polled several times in the batch: its count goes up once, by as many.
+            connection.executemany(
+                "INSERT INTO shared_numbers (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = value + excluded.value",
+                list(counts.items()),
+            )
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:

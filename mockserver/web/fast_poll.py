@@ -37,12 +37,13 @@ from flask import Flask
 from werkzeug.http import HTTP_STATUS_CODES
 
 from mockserver.core.encoded_json import dumps_compact
-from mockserver.service import owner_of_key
+from mockserver.service import JournalEntry, owner_of_key
 from mockserver.web import EXTENSION_KEY, SCOPE_ENVIRON_KEY, Backend
 from mockserver.web.envelope import check_against_contract
 from mockserver.web.reports import base_url_of
 from mockserver.web.store_outage import (
     StoreOutage,
+    is_store_outage,
     outage_answer,
     outage_tracker_of,
     record_in_journal,
@@ -51,7 +52,13 @@ from mockserver.web.store_outage import (
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-__all__ = ["REPRODUCED_HOOKS", "FastPoll", "PollAnswer", "install_fast_poll"]
+__all__ = [
+    "REPRODUCED_HOOKS",
+    "FastPoll",
+    "PollAnswer",
+    "UnjournaledPoll",
+    "install_fast_poll",
+]
 
 _POLL_PREFIX = "/api/reports/"
 _OPENAPI_PATH = "/api/reports/{report_id}"
@@ -80,6 +87,15 @@ class PollAnswer:
     @property
     def status_line(self) -> str:
         return f"{self.status} {HTTP_STATUS_CODES.get(self.status, 'UNKNOWN')}"
+
+
+@dataclass(frozen=True)
+class UnjournaledPoll:
+    """A poll's answer, to be sent once its journal entry (counting ``count``) is written."""
+
+    answer: PollAnswer
+    entry: JournalEntry
+    count: str
 
 
 def _hook_names(app: Flask) -> set[str]:
@@ -132,8 +148,8 @@ class FastPoll:
             owner = self._owners[key] = owner_of_key(key)
         return owner
 
-    def answer(self, environ: WSGIEnvironment) -> PollAnswer | None:
-        """The answer to a poll this path serves; ``None`` when Flask must answer."""
+    def _poll_of(self, environ: WSGIEnvironment) -> tuple[str, str, str] | None:
+        """``(path, report id, owner)`` of a poll this path may serve, else ``None``."""
         if self.disabled_because is not None or environ.get("REQUEST_METHOD") != "GET":
             return None
         path: str = environ.get("PATH_INFO", "")
@@ -150,10 +166,53 @@ class FastPoll:
         accepted = self._accepted
         if not key.startswith("sk-") or (accepted and key not in accepted):
             return None  # Flask answers the 401, after the gateway's faults
+        return path, target, self._owner(key)
+
+    def answer_before_journal(self, environ: WSGIEnvironment) -> UnjournaledPoll | None:
+        """The 200 answer to a poll whose journal entry is still to be written, for a caller
+        that writes it (then calls :meth:`journal_written`) before it sends the answer;
+        ``None`` when :meth:`answer` must serve the poll (a fault rule may strike it, the
+        caches are stale, the report is not the caller's, or anything failed)."""
+        poll = self._poll_of(environ)
+        if poll is None:
+            return None
+        path, target, owner = poll
+        serving = self._backend
+        state, gateway = serving.state, serving.gateway
+        try:
+            version = state.clock.cached_version
+            if version is None or not gateway.faults.surely_no_rule(version, target):
+                return None
+            query: str = environ.get("QUERY_STRING", "")
+            scope, entry = state.poll_scope_unjournaled(
+                owner, target, version=version, path=path, query=query
+            )
+            if entry is None:
+                return None
+            found = serving.reports.get(
+                scope, target, base_url=base_url_of(environ, self._trusted_hosts)
+            )
+            body = {"success": True, "data": found}
+            self._check(body, 200, path)
+        except Exception:
+            return None  # answer() tries again, and answers as documented
+        count = gateway.faults.poll_count_key(target)
+        return UnjournaledPoll(_json_answer(200, body, None), entry, count)
+
+    def journal_written(self) -> None:
+        """An entry of :meth:`answer_before_journal` was written: an outage this worker saw
+        is over."""
+        self._tracker.answered(self._log)
+
+    def answer(self, environ: WSGIEnvironment) -> PollAnswer | None:
+        """The answer to a poll this path serves; ``None`` when Flask must answer."""
+        poll = self._poll_of(environ)
+        if poll is None:
+            return None
+        path, target, owner = poll
         serving = self._backend
         state, gateway = serving.state, serving.gateway
         query: str = environ.get("QUERY_STRING", "")
-        owner = self._owner(key)
         try:
             version = state.clock.cached_version
             if version is not None and gateway.faults.surely_no_rule(version, target):
@@ -183,13 +242,24 @@ class FastPoll:
         entry = ("GET", path, query, 200, found["id"] if found else target, None)
         failed = record_in_journal(serving, self._tracker, self._log, lambda: scope, entry)
         if failed is not None:
-            message, headers = outage_answer(
-                self._tracker, self._log, serving.state.store_kind, failed
-            )
-            refusal = {"success": False, "error": message}
-            self._check(refusal, 503, path)
-            return _json_answer(503, refusal, headers)
+            return self._outage(failed, path)
         return _json_answer(200, body, None)
+
+    def journal_failed(self, poll: UnjournaledPoll, error: BaseException) -> PollAnswer | None:
+        """The answer to a poll of :meth:`answer_before_journal` whose entry could not be
+        written: the outage's 503 with ``Retry-After`` when the store is locked or down
+        (neither the entry nor the count was written: the client polls again and nothing is
+        lost), ``None`` for any other error (then :meth:`answer` serves the poll again)."""
+        if not is_store_outage(error):
+            return None
+        return self._outage(error, poll.entry.path)
+
+    def _outage(self, error: BaseException, path: str) -> PollAnswer:
+        kind = self._backend.state.store_kind
+        message, headers = outage_answer(self._tracker, self._log, kind, error)
+        refusal = {"success": False, "error": message}
+        self._check(refusal, 503, path)
+        return _json_answer(503, refusal, headers)
 
     def _check(self, body: dict[str, Any], status: int, path: str) -> None:
         check_against_contract(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from mockserver.store.base import JournalEntry
-from mockserver.store.group_commit import GroupCommit
+from mockserver.store.group_commit import GroupCommit, LoopGroupCommit
 from mockserver.store.sqlite import SQLiteStore
 
 THREADS = 8
@@ -79,3 +81,37 @@ def test_sqlite_journal_entries_of_many_threads_all_arrive_and_count(tmp_path: P
     assert total == THREADS * 50 and entries == [entry] * (THREADS * 50)
     assert store.number("polls") == THREADS * 50
     store.close()
+
+
+def test_loop_items_go_in_batches_each_awaited_until_written_and_errors_reach_all() -> None:
+    written: list[int] = []
+    batches: list[list[int]] = []
+
+    def write(batch: list[int]) -> None:
+        batches.append(batch)
+        if 13 in batch:
+            raise sqlite3.OperationalError("database is locked")
+        written.extend(batch)
+
+    group = LoopGroupCommit(write, ThreadPoolExecutor(max_workers=1))
+    outcome: dict[int, str] = {}
+
+    async def submit(item: int) -> None:
+        try:
+            await group.submit(item)
+        except sqlite3.OperationalError as error:
+            outcome[item] = str(error)
+            return
+        assert item in written  # back only once its own item was written
+        outcome[item] = "written"
+
+    async def many() -> None:
+        await asyncio.gather(*(submit(item) for item in range(10)))
+        await asyncio.gather(*(submit(item) for item in range(10, 20)))
+
+    asyncio.run(many())
+    # What is submitted before the writer runs goes in one batch: one thread hop for all.
+    assert batches == [list(range(10)), list(range(10, 20))]
+    failed = next(batch for batch in batches if 13 in batch)
+    assert all(outcome[item] == "database is locked" for item in failed)
+    assert all(outcome[item] == "written" for item in range(20) if item not in failed)
