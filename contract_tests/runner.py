@@ -8,10 +8,12 @@ reported with its own minimal lifecycle.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,7 +115,8 @@ def search_examples(
             return  # the check is over: no more runs, nothing for Hypothesis to shrink
         result.examples_run += 1
         try:
-            run_one(value)
+            with _seeded_global_random():
+                run_one(value)
         except VirtualTimeEscaped as escaped:
             result.escaped = escaped
 
@@ -133,6 +136,22 @@ def search_examples(
         result.wall_seconds += time.perf_counter() - started
     if result.escaped is not None:
         raise result.escaped
+
+
+@contextlib.contextmanager
+def _seeded_global_random() -> Iterator[None]:
+    """The global ``random`` seeded alike for every run, then given back as it was.
+
+    Clients draw jitter from it (backoff's and tenacity's defaults). Hypothesis seeds it for
+    the runs it generates, but the explicit examples run outside Hypothesis, where its state
+    would depend on whatever ran before in the process, and so would the verdict.
+    """
+    state = random.getstate()
+    random.seed(0)
+    try:
+        yield
+    finally:
+        random.setstate(state)
 
 
 def _generate(

@@ -18,6 +18,7 @@ both profiles and runs the determinism check 20 times instead of 5.
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 from pathlib import Path
 
@@ -137,3 +138,14 @@ def test_the_command_line_names_the_rule_a_buggy_command_client_breaks() -> None
     ran = _kit("--client-cmd", client.command(), "--examples", "0")
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert f"=== {client.documented} ===" in ran.stdout
+
+
+def test_a_jittering_clients_verdict_does_not_depend_on_what_ran_before() -> None:
+    """backoff's default jitter draws from the global random, which the kit seeds per run."""
+    client = next(c for c in CLIENTS if c.id == "backoff-max_tries/default-full-jitter")
+    renderings = set()
+    for earlier_state in (1, 2, 3):
+        random.seed(earlier_state)  # as if other tests had drawn from it
+        result = check_client(client.function(), examples=0, seed=SEED, strict=True)
+        renderings.add(render_result(result).split("\n", 2)[2])  # without the wall time
+    assert len(renderings) == 1, "\n\n".join(renderings)
