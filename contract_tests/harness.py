@@ -12,6 +12,7 @@ keeps real time for its safety-net watchdog.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import calendar
 import contextlib
@@ -25,7 +26,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from contract_tests.clock_following import (
     ClockNotFollowed,
@@ -44,7 +45,7 @@ from contract_tests.syscall_clock import syscall_clock_argv, tracer_failure
 from contract_tests.virtual_loop import VirtualTimeLoop, virtual_loops
 from contract_tests.virtual_time import VirtualTimeHooks, enter_virtual_thread, virtual_time
 
-__all__ = ["API_KEY", "MockBackend", "RunObserver", "WsgiApp"]
+__all__ = ["API_KEY", "MockBackend", "PaceObserver", "RunObserver", "WsgiApp"]
 
 API_KEY = "sk-contract-kit"
 #: More requests than an hour of polling every 5 s, with room: beyond it the client is spinning.
@@ -62,6 +63,7 @@ WALL_CLOCK_LIMIT = 30.0
 _TIME_AFTER_LIMIT = GIVE_UP_LIMIT_SECONDS + 60
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+RunT = TypeVar("RunT", bound=RunRecord)
 
 
 class RunObserver(Protocol):
@@ -75,7 +77,38 @@ class RunObserver(Protocol):
     def clock_read(self) -> StopReason | None: ...
 
 
-class _Observer:
+class PaceObserver(abc.ABC, Generic[RunT]):
+    """The waits and clock reads of one run, for a poller's observer and a workflow's: a
+    sleep resets the count of clock reads and is judged by the run's limits; too many reads
+    without a sleep is a busy wait."""
+
+    run: RunT
+    clock_reads: int
+
+    @abc.abstractmethod
+    def elapsed(self) -> float:
+        """Virtual seconds since the run started."""
+
+    @abc.abstractmethod
+    def _limits(self, elapsed: float) -> StopReason | None:
+        """Why the client must stop ``elapsed`` seconds in, if it must."""
+
+    def sleep(self, seconds: float) -> StopReason | None:
+        self.run.last_event = "sleep"
+        self.clock_reads = 0
+        return self._limits(self.elapsed() + seconds)
+
+    def clock_read(self) -> StopReason | None:
+        self.clock_reads += 1
+        if self.clock_reads > MAX_CLOCK_READS:
+            return StopReason(
+                "busy_wait",
+                f"it read the clock {MAX_CLOCK_READS} times without sleeping (a busy wait)",
+            )
+        return None
+
+
+class _Observer(PaceObserver[ClientRun]):
     """Sees every request and sleep of one run; decides when to stop the client."""
 
     def __init__(self, run: ClientRun, created_epoch: float, now: Callable[[], float]) -> None:
@@ -137,20 +170,6 @@ class _Observer:
                 "tight_loop", f"it polled twice within {MIN_POLL_GAP_SECONDS:g}s (a tight loop)"
             )
         return self._limits(elapsed)
-
-    def sleep(self, seconds: float) -> StopReason | None:
-        self.run.last_event = "sleep"
-        self.clock_reads = 0
-        return self._limits(self.elapsed() + seconds)
-
-    def clock_read(self) -> StopReason | None:
-        self.clock_reads += 1
-        if self.clock_reads > MAX_CLOCK_READS:
-            return StopReason(
-                "busy_wait",
-                f"it read the clock {MAX_CLOCK_READS} times without sleeping (a busy wait)",
-            )
-        return None
 
     def _limits(self, elapsed: float) -> StopReason | None:
         if len(self.run.requests) > MAX_REQUESTS:

@@ -26,9 +26,9 @@ from contract_tests.commands import CommandFailed
 from contract_tests.harness import (
     API_KEY,
     FAULT_HEADER,
-    MAX_CLOCK_READS,
     MIN_POLL_GAP_SECONDS,
     MockBackend,
+    PaceObserver,
     WsgiApp,
 )
 from contract_tests.loopback import Answer
@@ -67,7 +67,7 @@ def _data(body: bytes) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-class _WorkflowObserver:
+class _WorkflowObserver(PaceObserver[WorkflowRun]):
     """Records every answer of one workflow run; decides when to stop it."""
 
     def __init__(self, backend: WorkflowBackend, run: WorkflowRun, started: float) -> None:
@@ -154,20 +154,6 @@ class _WorkflowObserver:
                 fault=fault,
             )  # fmt: skip
         return WorkflowRequest(at, method, path, status, "other", fault=fault)
-
-    def sleep(self, seconds: float) -> StopReason | None:
-        self.run.last_event = "sleep"
-        self.clock_reads = 0
-        return self._limits(self.elapsed() + seconds)
-
-    def clock_read(self) -> StopReason | None:
-        self.clock_reads += 1
-        if self.clock_reads > MAX_CLOCK_READS:
-            return StopReason(
-                "busy_wait",
-                f"it read the clock {MAX_CLOCK_READS} times without sleeping (a busy wait)",
-            )
-        return None
 
     def _limits(self, elapsed: float) -> StopReason | None:
         if len(self.run.requests) > MAX_WORKFLOW_REQUESTS:
