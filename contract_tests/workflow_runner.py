@@ -66,6 +66,29 @@ def _count(result: CheckResult, run: WorkflowRun) -> None:
 
 def _run_plans(
     target: str,
+    run_once: Callable[[WorkflowBackend, WorkflowPlan, str], WorkflowRun],
+    examples: int,
+    seed: int | None,
+    rules: list[str] | None,
+    strict: bool,
+) -> CheckResult:
+    """Run the workflow on the plans, on one :class:`WorkflowBackend` closed afterwards."""
+    backend = WorkflowBackend()
+    try:
+        return _search_plans(
+            target,
+            lambda plan, case: run_once(backend, plan, case),
+            examples,
+            seed,
+            rules,
+            strict,
+        )
+    finally:
+        backend.close()
+
+
+def _search_plans(
+    target: str,
     runner: Callable[[WorkflowPlan, str], WorkflowRun],
     examples: int,
     seed: int | None,
@@ -123,19 +146,15 @@ def check_workflow(
     """
     validate_budget(examples, seed)
     _validate_workflow(workflow)
-    backend = WorkflowBackend()
-    try:
-        name = f"{getattr(workflow, '__module__', '?')}:{getattr(workflow, '__qualname__', repr(workflow))}"
-        return _run_plans(
-            name,
-            lambda plan, case: backend.run_workflow(workflow, plan, case),
-            examples,
-            seed,
-            rules,
-            strict,
-        )
-    finally:
-        backend.close()
+    name = f"{getattr(workflow, '__module__', '?')}:{getattr(workflow, '__qualname__', repr(workflow))}"
+    return _run_plans(
+        name,
+        lambda backend, plan, case: backend.run_workflow(workflow, plan, case),
+        examples,
+        seed,
+        rules,
+        strict,
+    )
 
 
 def check_workflow_command(
@@ -155,15 +174,11 @@ def check_workflow_command(
             f"command={command!r}: pass a command line, e.g. 'bash workflow.sh' (it gets "
             "SW_BASE_URL, SW_API_KEY, SW_CASE_ID and SW_OUTPUT_DIR)"
         )
-    backend = WorkflowBackend()
-    try:
-        return _run_plans(
-            command,
-            lambda plan, case: backend.run_workflow_command(command, plan, case),
-            examples,
-            seed,
-            rules,
-            strict,
-        )
-    finally:
-        backend.close()
+    return _run_plans(
+        command,
+        lambda backend, plan, case: backend.run_workflow_command(command, plan, case),
+        examples,
+        seed,
+        rules,
+        strict,
+    )

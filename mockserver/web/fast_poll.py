@@ -189,11 +189,7 @@ class FastPoll:
             )
             if entry is None:
                 return None
-            found = serving.reports.get(
-                scope, target, base_url=base_url_of(environ, self._trusted_hosts)
-            )
-            body = {"success": True, "data": found}
-            self._check(body, 200, path)
+            body = self._poll_body(scope, target, environ, path)
         except Exception:
             return None  # answer() tries again, and answers as documented
         count = gateway.faults.poll_count_key(target)
@@ -227,11 +223,8 @@ class FastPoll:
             if not journaled and not gateway.unfaulted(scope, "poll", target):
                 environ[SCOPE_ENVIRON_KEY] = scope  # Flask counts, chooses and answers
                 return None
-            found = serving.reports.get(
-                scope, target, base_url=base_url_of(environ, self._trusted_hosts)
-            )
-            body = {"success": True, "data": found}
-            self._check(body, 200, path)
+            body = self._poll_body(scope, target, environ, path)
+            found = body["data"]
         except Exception:
             # A store outage, a response that breaks the schemas, a bug: Flask asks again
             # and answers it as documented (the 503, the violation, the 500 envelope).
@@ -260,6 +253,17 @@ class FastPoll:
         refusal = {"success": False, "error": message}
         self._check(refusal, 503, path)
         return _json_answer(503, refusal, headers)
+
+    def _poll_body(
+        self, scope: Any, target: str, environ: WSGIEnvironment, path: str
+    ) -> dict[str, Any]:
+        """The 200 envelope of the report as the caller sees it, held to ``schemas/``."""
+        found = self._backend.reports.get(
+            scope, target, base_url=base_url_of(environ, self._trusted_hosts)
+        )
+        body = {"success": True, "data": found}
+        self._check(body, 200, path)
+        return body
 
     def _check(self, body: dict[str, Any], status: int, path: str) -> None:
         check_against_contract(
