@@ -19,6 +19,7 @@ README ("What the served mock withstands") and measured in ``bench/NOTES.md``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import encodings.idna  # noqa: F401  (imported before any fork: see _announce_when_accepting)
 import json
 import os
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from flask import Flask
 
+    from mockserver.store.redis_store import RedisLoopClient, RedisStore
     from mockserver.store.sqlite import SQLiteStore
     from mockserver.web.fast_poll import FastPoll, PollAnswer, UnjournaledPoll
 
@@ -52,6 +54,7 @@ __all__ = [
     "SERVERS",
     "THREADS_PER_WORKER",
     "WORKER_HEADER",
+    "RedisLoopPolls",
     "ServeOptions",
     "UnsharedStore",
     "check_store_is_shared",
@@ -167,8 +170,10 @@ def worker_app() -> BufferedWsgiFront:
 def inline_polls(app: Flask) -> InlineAnswerer | None:
     """The lean poll answered on the event loop: on ``memory://`` (a poll waits for no I/O)
     at once; on ``sqlite://`` read on the loop and sent once its journal entry is committed
-    (:func:`_sqlite_polls`). ``None`` on Redis, and when the lean path is not installed."""
+    (:func:`_sqlite_polls`); on Redis with its one round trip awaited there
+    (:class:`RedisLoopPolls`). ``None`` when the lean path is not installed."""
     from mockserver.app import backend_of
+    from mockserver.store.redis_store import RedisStore
     from mockserver.store.sqlite import SQLiteStore
     from mockserver.web.fast_poll import FastPoll
 
@@ -186,6 +191,8 @@ def inline_polls(app: Flask) -> InlineAnswerer | None:
 
     if isinstance(store, SQLiteStore):
         return _sqlite_polls(fast, store, asgi)
+    if isinstance(store, RedisStore):
+        return RedisLoopPolls(fast, store, asgi)
     if backend_of(app).state.store_kind != "memory":
         return None
 
@@ -229,6 +236,42 @@ def _sqlite_polls(
         return None if poll is None else after_journal(poll)
 
     return answer
+
+
+class RedisLoopPolls:
+    """Redis polls on the event loop: each lean poll's one round trip (its Lua script) is
+    awaited there through a ``redis.asyncio`` client of this loop's own, instead of taking a
+    pool thread for it; a Redis that is down or hung is the outage's 503 at once. A poll the
+    lean path does not serve from its caches goes to the pool as before."""
+
+    def __init__(
+        self,
+        fast: FastPoll,
+        store: RedisStore,
+        asgi: Callable[[PollAnswer], InlineAnswer],
+    ) -> None:
+        self._fast = fast
+        self._store = store
+        self._asgi = asgi
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: RedisLoopClient | None = None
+
+    def __call__(self, environ: dict[str, Any]) -> Awaitable[InlineAnswer | None] | None:
+        loop = asyncio.get_running_loop()
+        if self._client is None or loop is not self._loop:  # a test's new asyncio.run
+            self._loop, self._client = loop, self._store.loop_client()
+        pending = self._fast.answer_on_loop(environ, self._client)
+        return None if pending is None else self._as_asgi(pending)
+
+    async def _as_asgi(self, pending: Awaitable[PollAnswer | None]) -> InlineAnswer | None:
+        found = await pending
+        return None if found is None else self._asgi(found)
+
+    async def aclose(self) -> None:
+        """Close the loop's client (its connections), on the loop that used it."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
 
 
 def _free_port(host: str) -> int:

@@ -17,7 +17,10 @@ from mockserver.service.state import (
     ServiceState,
     owner_of_key,
 )
-from mockserver.store.base import JournalEntry  # what a poll answered on the loop journals
+from mockserver.store.base import (  # what a poll answered on the loop journals, and with
+    JournalEntry,
+    LoopPollStore,
+)
 
 __all__ = [
     "DOCUMENT_TYPES",
@@ -26,6 +29,7 @@ __all__ = [
     "Document",
     "DownloadRefused",
     "JournalEntry",
+    "LoopPollStore",
     "NotFound",
     "ReportsApi",
     "RequestRejected",

@@ -19,7 +19,7 @@ from mockserver.core.lifecycle import ReportRecord
 from mockserver.core.signing import UrlSigner
 from mockserver.service.shared_clock import SharedClock
 from mockserver.settings import Settings
-from mockserver.store.base import CACHE_VERSION_KEY, JournalEntry, ReportStore
+from mockserver.store.base import CACHE_VERSION_KEY, JournalEntry, LoopPollStore, ReportStore
 
 __all__ = [
     "DOCUMENT_TYPES",
@@ -150,16 +150,47 @@ class ServiceState:
         ``count``. ``(scope, True)`` when the entry was written; ``(scope, False)`` when the
         report is not the owner's or the caches are stale (then nothing was written).
         """
-        now = self.clock.now_at_version(version)
-        entry = JournalEntry("GET", path, query, 200, now, report_id, None)
+        entry = self._poll_entry(report_id, version=version, path=path, query=query)
         record, stored, written = self.store.report_number_and_entry(
             report_id, CACHE_VERSION_KEY, owner=owner, expected=version, entry=entry, count=count
         )
-        if not written:
-            now = self.clock.now_at_version(stored)
-        scope = RequestScope(now, owner, version=stored)
+        now = entry.at if written else self.clock.now_at_version(stored)
+        return self._scope_with(owner, report_id, record, now, stored), written
+
+    async def poll_scope_on_loop(
+        self,
+        loop_store: LoopPollStore,
+        owner: str,
+        report_id: str,
+        *,
+        version: float,
+        path: str,
+        query: str,
+        count: str,
+    ) -> RequestScope | None:
+        """:meth:`poll_scope` awaited on an event loop through ``loop_store``: the scope when
+        the entry was written; ``None`` when it was not (the report is not the owner's or
+        the caches are stale: the caller serves the poll the usual way, which reads the
+        store afresh). Nothing here waits for the store but the one awaited round trip."""
+        entry = self._poll_entry(report_id, version=version, path=path, query=query)
+        record, stored, written = await loop_store.report_number_and_entry(
+            report_id, CACHE_VERSION_KEY, owner=owner, expected=version, entry=entry, count=count
+        )
+        return self._scope_with(owner, report_id, record, entry.at, stored) if written else None
+
+    def _poll_entry(self, report_id: str, *, version: float, path: str, query: str) -> JournalEntry:
+        """The journal entry of a poll answered 200 now, per this worker's caches as of
+        ``version`` (no store operation when they are current)."""
+        now = self.clock.now_at_version(version)
+        return JournalEntry("GET", path, query, 200, now, report_id, None)
+
+    @staticmethod
+    def _scope_with(
+        owner: str, report_id: str, record: ReportRecord | None, now: float, version: float
+    ) -> RequestScope:
+        scope = RequestScope(now, owner, version=version)
         scope._found[("", report_id, False)] = record
-        return scope, written
+        return scope
 
     def poll_scope_unjournaled(
         self, owner: str, report_id: str, *, version: float, path: str, query: str
@@ -170,8 +201,7 @@ class ServiceState:
         answers; ``None`` otherwise (nothing is to be written on this path)."""
         record, stored = self.store.report_and_number(report_id, CACHE_VERSION_KEY)
         now = self.clock.now_at_version(stored)
-        scope = RequestScope(now, owner, version=stored)
-        scope._found[("", report_id, False)] = record
+        scope = self._scope_with(owner, report_id, record, now, stored)
         if record is None or record.owner != owner or stored != version:
             return scope, None
         return scope, JournalEntry("GET", path, query, 200, now, report_id, record.scenario)

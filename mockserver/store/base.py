@@ -148,6 +148,23 @@ class ReportStore(Protocol):
         """Release connections and files."""
 
 
+class LoopPollStore(Protocol):
+    """A store's poll round trip awaited on an event loop (Redis: a served worker's polls
+    wait for the network there, not in a thread)."""
+
+    async def report_number_and_entry(
+        self,
+        report_id: str,
+        key: str,
+        *,
+        owner: str,
+        expected: float,
+        entry: JournalEntry,
+        count: str,
+    ) -> tuple[ReportRecord | None, float, bool]:
+        """:meth:`ReportStore.report_number_and_entry`, awaited."""
+
+
 def journal_if_current(
     store: ReportStore,
     report_id: str,

@@ -24,14 +24,18 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
+import redis.asyncio
 
 from mockserver.core.lifecycle import ReportRecord
 from mockserver.store.base import JournalEntry, StoreError
 from mockserver.store.codec import entry_from_json, entry_to_json, record_from_json, record_to_json
 
-__all__ = ["DEFAULT_PREFIX", "RedisStore", "split_redis_url"]
+__all__ = ["DEFAULT_PREFIX", "RedisLoopClient", "RedisStore", "split_redis_url"]
 
 DEFAULT_PREFIX = "mockserver"
+#: Seconds to connect, and to wait for any answer, before the store counts as down.
+_CONNECT_TIMEOUT = 5
+_SOCKET_TIMEOUT = 10
 #: Reports removed per Lua call, so that a large purge never blocks Redis for long.
 _REMOVAL_BATCH = 500
 
@@ -51,9 +55,13 @@ _REPORT_NUMBER_AND_ENTRY = """
 local fields = redis.call('HMGET', KEYS[1], 'body', 'cancelled_at', 'owner', 'scenario')
 local number = redis.call('GET', KEYS[2])
 local written = 0
-if fields[1] and fields[3] == ARGV[1] and fields[4]
+local scenario = fields[4]
+if fields[1] and not scenario then
+  scenario = cjson.decode(fields[1])['scenario']
+end
+if fields[1] and fields[3] == ARGV[1] and type(scenario) == 'string'
    and tonumber(number or '0') == tonumber(ARGV[2]) then
-  redis.call('RPUSH', KEYS[3], ARGV[3] .. cjson.encode(fields[4]) .. ARGV[4])
+  redis.call('RPUSH', KEYS[3], ARGV[3] .. cjson.encode(scenario) .. ARGV[4])
   local size = tonumber(ARGV[5])
   if size > 0 then
     redis.call('LTRIM', KEYS[3], -size, -1)
@@ -123,9 +131,14 @@ class RedisStore:
         client_url, prefix = split_redis_url(url)
         self.prefix = prefix + ":"
         self.journal_size = journal_size
+        #: The connection URL without the mock's own ``prefix`` parameter.
+        self.client_url = client_url
         try:
             self._redis = redis.Redis.from_url(
-                client_url, decode_responses=True, socket_connect_timeout=5, socket_timeout=10
+                client_url,
+                decode_responses=True,
+                socket_connect_timeout=_CONNECT_TIMEOUT,
+                socket_timeout=_SOCKET_TIMEOUT,
             )
             self._redis.ping()
         except (redis.RedisError, ValueError) as error:
@@ -183,20 +196,33 @@ class RedisStore:
         entry: JournalEntry,
         count: str,
     ) -> tuple[ReportRecord | None, float, bool]:
+        keys, args = self._poll_keys_and_args(report_id, key, owner, expected, entry, count)
+        return _poll_reply(self._report_number_and_entry(keys=keys, args=args))
+
+    def _poll_keys_and_args(
+        self,
+        report_id: str,
+        key: str,
+        owner: str,
+        expected: float,
+        entry: JournalEntry,
+        count: str,
+    ) -> tuple[list[str], list[Any]]:
+        """The keys and arguments of the poll's Lua script (:data:`_REPORT_NUMBER_AND_ENTRY`)."""
         text = entry_to_json(replace(entry, scenario=_SCENARIO_PLACEHOLDER))
         before, _, after = text.partition(json.dumps(_SCENARIO_PLACEHOLDER))
-        reply = self._report_number_and_entry(
-            keys=[
-                self._key("report", report_id),
-                self._key("number", key),
-                self._key("journal"),
-                self._key("number", count),
-            ],
-            args=[owner, repr(expected), before, after, self.journal_size],
-        )
-        body, cancelled_at, number, written = cast("list[Any]", reply)
-        record = None if body is None else _record_from_fields(body, cancelled_at)
-        return record, 0.0 if number is None else float(number), bool(written)
+        keys = [
+            self._key("report", report_id),
+            self._key("number", key),
+            self._key("journal"),
+            self._key("number", count),
+        ]
+        return keys, [owner, repr(expected), before, after, self.journal_size]
+
+    def loop_client(self) -> RedisLoopClient:
+        """A client of this store for the calling thread's event loop (see
+        :class:`RedisLoopClient`); the caller closes it (:meth:`RedisLoopClient.aclose`)."""
+        return RedisLoopClient(self)
 
     def _records(self, report_ids: list[str]) -> list[ReportRecord]:
         if not report_ids:
@@ -313,6 +339,52 @@ class RedisStore:
 
     def close(self) -> None:
         self._redis.close()
+
+
+def _poll_reply(reply: Any) -> tuple[ReportRecord | None, float, bool]:
+    body, cancelled_at, number, written = cast("list[Any]", reply)
+    record = None if body is None else _record_from_fields(body, cancelled_at)
+    return record, 0.0 if number is None else float(number), bool(written)
+
+
+class RedisLoopClient:
+    """The poll's one round trip, awaited on an event loop instead of a thread.
+
+    A served worker answers most polls on its event loop; with the blocking client each poll
+    took a hop to a pool thread and back for its one Lua call, which cost more than the call.
+    This client (``redis.asyncio``, its own connections, bound to the loop that first uses
+    it) runs the same script with the same keys, so the two clients never disagree; its
+    timeouts are the blocking client's, and a Redis that does not answer fails the await
+    (``redis.RedisError``), not the loop.
+    """
+
+    def __init__(self, store: RedisStore) -> None:
+        self._store = store
+        self._redis = redis.asyncio.Redis.from_url(  # it owns its pool: aclose() closes it
+            store.client_url,
+            decode_responses=True,
+            socket_connect_timeout=_CONNECT_TIMEOUT,
+            socket_timeout=_SOCKET_TIMEOUT,
+        )
+        self._script = self._redis.register_script(_REPORT_NUMBER_AND_ENTRY)
+
+    async def report_number_and_entry(
+        self,
+        report_id: str,
+        key: str,
+        *,
+        owner: str,
+        expected: float,
+        entry: JournalEntry,
+        count: str,
+    ) -> tuple[ReportRecord | None, float, bool]:
+        """:meth:`RedisStore.report_number_and_entry`, awaited."""
+        keys, args = self._store._poll_keys_and_args(report_id, key, owner, expected, entry, count)
+        return _poll_reply(await self._script(keys=keys, args=args))
+
+    async def aclose(self) -> None:
+        """Close this client's connections (on the loop that used them)."""
+        await self._redis.aclose()
 
 
 def _record_from_fields(body: str, cancelled_at: str | None) -> ReportRecord:

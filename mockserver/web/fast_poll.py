@@ -29,7 +29,7 @@ the ones reproduced here is registered, the lean path stands aside and Flask ans
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +37,7 @@ from flask import Flask
 from werkzeug.http import HTTP_STATUS_CODES
 
 from mockserver.core.encoded_json import dumps_compact
-from mockserver.service import JournalEntry, owner_of_key
+from mockserver.service import JournalEntry, LoopPollStore, owner_of_key
 from mockserver.web import EXTENSION_KEY, SCOPE_ENVIRON_KEY, Backend
 from mockserver.web.envelope import check_against_contract
 from mockserver.web.reports import base_url_of
@@ -87,6 +87,19 @@ class PollAnswer:
     @property
     def status_line(self) -> str:
         return f"{self.status} {HTTP_STATUS_CODES.get(self.status, 'UNKNOWN')}"
+
+
+@dataclass(frozen=True)
+class _CachedPoll:
+    """A poll this path serves from the worker's caches: what the request names, and the
+    cache version and poll counter its journal entry goes with."""
+
+    path: str
+    query: str
+    target: str
+    owner: str
+    version: float
+    count: str
 
 
 @dataclass(frozen=True)
@@ -168,32 +181,78 @@ class FastPoll:
             return None  # Flask answers the 401, after the gateway's faults
         return path, target, self._owner(key)
 
+    def _cached_poll(self, environ: WSGIEnvironment) -> _CachedPoll | None:
+        """The poll this path may serve from this worker's caches (current as of a version,
+        no fault rule for the report), else ``None``."""
+        poll = self._poll_of(environ)
+        if poll is None:
+            return None
+        path, target, owner = poll
+        version = self._backend.state.clock.cached_version
+        faults = self._backend.gateway.faults
+        if version is None or not faults.surely_no_rule(version, target):
+            return None
+        query: str = environ.get("QUERY_STRING", "")
+        return _CachedPoll(path, query, target, owner, version, faults.poll_count_key(target))
+
     def answer_before_journal(self, environ: WSGIEnvironment) -> UnjournaledPoll | None:
         """The 200 answer to a poll whose journal entry is still to be written, for a caller
         that writes it (then calls :meth:`journal_written`) before it sends the answer;
         ``None`` when :meth:`answer` must serve the poll (a fault rule may strike it, the
         caches are stale, the report is not the caller's, or anything failed)."""
-        poll = self._poll_of(environ)
-        if poll is None:
-            return None
-        path, target, owner = poll
-        serving = self._backend
-        state, gateway = serving.state, serving.gateway
         try:
-            version = state.clock.cached_version
-            if version is None or not gateway.faults.surely_no_rule(version, target):
+            poll = self._cached_poll(environ)
+            if poll is None:
                 return None
-            query: str = environ.get("QUERY_STRING", "")
-            scope, entry = state.poll_scope_unjournaled(
-                owner, target, version=version, path=path, query=query
+            scope, entry = self._backend.state.poll_scope_unjournaled(
+                poll.owner, poll.target, version=poll.version, path=poll.path, query=poll.query
             )
             if entry is None:
                 return None
-            body = self._poll_body(scope, target, environ, path)
+            body = self._poll_body(scope, poll.target, environ, poll.path)
         except Exception:
             return None  # answer() tries again, and answers as documented
-        count = gateway.faults.poll_count_key(target)
-        return UnjournaledPoll(_json_answer(200, body, None), entry, count)
+        return UnjournaledPoll(_json_answer(200, body, None), entry, poll.count)
+
+    def answer_on_loop(
+        self, environ: WSGIEnvironment, loop_store: LoopPollStore
+    ) -> Awaitable[PollAnswer | None] | None:
+        """The answer to a poll this worker can serve from its caches with one round trip
+        awaited through ``loop_store`` (Redis, on the event loop); ``None`` at once, or
+        awaited, when :meth:`answer` must serve it (in a thread: not a cacheable poll, the
+        report not the caller's, stale caches, or an answer that failed to build).
+
+        A store that is down or does not answer within its timeout is the outage's 503 with
+        ``Retry-After`` right here: the store is not asked a second time."""
+        try:
+            poll = self._cached_poll(environ)
+        except Exception:
+            return None
+        return None if poll is None else self._answer_awaiting(poll, environ, loop_store)
+
+    async def _answer_awaiting(
+        self, poll: _CachedPoll, environ: WSGIEnvironment, loop_store: LoopPollStore
+    ) -> PollAnswer | None:
+        try:
+            scope = await self._backend.state.poll_scope_on_loop(
+                loop_store,
+                poll.owner,
+                poll.target,
+                version=poll.version,
+                path=poll.path,
+                query=poll.query,
+                count=poll.count,
+            )
+        except Exception as error:
+            return self._outage(error, poll.path) if is_store_outage(error) else None
+        if scope is None:
+            return None
+        try:
+            body = self._poll_body(scope, poll.target, environ, poll.path)
+        except Exception:
+            return None  # Flask answers as documented (the violation, the 500 envelope)
+        self._tracker.answered(self._log)
+        return _json_answer(200, body, None)
 
     def journal_written(self) -> None:
         """An entry of :meth:`answer_before_journal` was written: an outage this worker saw

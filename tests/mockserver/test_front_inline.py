@@ -1,5 +1,6 @@
 """The served front answers a memory:// poll on its event loop, and nothing else there; a
-sqlite:// poll is read there too and sent once its journal entry is written in a batch."""
+sqlite:// poll is read there too and sent once its journal entry is written in a batch; a
+redis:// poll awaits its one round trip there."""
 
 from __future__ import annotations
 
@@ -7,17 +8,19 @@ import asyncio
 import json
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from flask import Flask
 
 from mockserver.app import backend_of
 from mockserver.asgi_front import BufferedWsgiFront, FrontLimits
-from mockserver.serving import WORKER_HEADER, inline_polls
+from mockserver.serving import WORKER_HEADER, RedisLoopPolls, inline_polls
+from mockserver.store.redis_store import RedisStore
 from mockserver.store.sqlite import SQLiteStore
 
 from ..conftest import make_app
+from .conftest import free_port
 
 KEY = "sk-front"
 
@@ -37,10 +40,15 @@ def _scope(method: str, path: str, body: bytes) -> dict[str, Any]:
 
 
 def serve_together(
-    front: BufferedWsgiFront, paths: list[str], on_start: Callable[[], object] = lambda: None
+    front: BufferedWsgiFront,
+    paths: list[str],
+    on_start: Callable[[], object] = lambda: None,
+    *,
+    after: Callable[[], Awaitable[object]] | None = None,
 ) -> list[dict[str, Any]]:
     """GET requests of ``paths`` through the ASGI front, all in flight on one loop at once;
-    ``on_start`` is called as each answer starts to go out."""
+    ``on_start`` is called as each answer starts to go out, ``after`` awaited on the same
+    loop once all are answered."""
 
     async def one(path: str) -> dict[str, Any]:
         sent: list[dict[str, Any]] = []
@@ -57,7 +65,11 @@ def serve_together(
         return _answer_of(sent)
 
     async def all_of() -> list[dict[str, Any]]:
-        return list(await asyncio.gather(*(one(path) for path in paths)))
+        try:
+            return list(await asyncio.gather(*(one(path) for path in paths)))
+        finally:
+            if after is not None:
+                await after()
 
     return asyncio.run(all_of())
 
@@ -249,7 +261,62 @@ def test_a_sqlite_poll_the_loop_cannot_read_at_once_is_served_by_the_pool(
     backend_of(app).state.close()
 
 
-def test_redis_polls_are_not_answered_inline() -> None:
-    app = make_app()
-    backend_of(app).state.store.kind = "redis"
-    assert inline_polls(app) is None
+def _blocking_calls(store: Any) -> list[str]:
+    """The names of ``store``'s methods called from now on (each still does its work)."""
+    calls: list[str] = []
+    for name in dir(store):
+        method = getattr(store, name)
+        if name.startswith("_") or not callable(method) or name == "loop_client":
+            continue
+
+        def noting(*args: Any, _name: str = name, _method: Any = method, **kwargs: Any) -> Any:
+            calls.append(_name)
+            return _method(*args, **kwargs)
+
+        setattr(store, name, noting)
+    return calls
+
+
+def test_redis_polls_are_answered_on_the_loop_in_one_awaited_round_trip(
+    new_store_url: Callable[[str], str],
+) -> None:
+    app = make_app(STORE=new_store_url("redis"))
+    threads: list[str] = []
+    front, report_id = _front_and_report(app, threads)
+    inline = front.inline
+    assert isinstance(inline, RedisLoopPolls)
+    blocking = _blocking_calls(backend_of(app).state.store)
+    paths = [f"/api/reports/{report_id}"] * 8
+    answers = serve_together(front, paths, after=inline.aclose)
+    assert [answer["status"] for answer in answers] == [200] * 8
+    assert {answer["body"]["data"]["id"] for answer in answers} == {report_id}
+    assert all(answer["headers"][WORKER_HEADER.lower().encode()].isdigit() for answer in answers)
+    assert blocking == [] and len(threads) == 1  # no blocking store call, no pool thread
+    assert _polls_journaled(app, report_id) == (8, 8.0)
+    # A poll the caches cannot answer (an unknown id: maybe a case id) goes to the pool.
+    unknown = serve_together(front, ["/api/reports/rpt_unknown"], after=inline.aclose)
+    assert unknown[0]["status"] == 200 and unknown[0]["body"] == {"success": True, "data": None}
+    assert len(threads) == 2
+    backend_of(app).state.close()
+
+
+def test_a_redis_poll_on_the_loop_during_an_outage_is_a_503_at_once(
+    new_store_url: Callable[[str], str],
+) -> None:
+    app = make_app(STORE=new_store_url("redis"))
+    threads: list[str] = []
+    front, report_id = _front_and_report(app, threads)
+    inline = front.inline
+    assert isinstance(inline, RedisLoopPolls)
+    store = backend_of(app).state.store
+    assert isinstance(store, RedisStore)
+    reachable = store.client_url
+    store.client_url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens: Redis is down
+    refused = serve_together(front, [f"/api/reports/{report_id}"], after=inline.aclose)[0]
+    assert refused["status"] == 503 and refused["headers"][b"retry-after"] == b"1"
+    assert refused["body"]["success"] is False and "redis store is unavailable" in refused["body"]["error"]
+    assert len(threads) == 1  # answered on the loop: the store was not asked twice
+    store.client_url = reachable  # Redis is back: the next poll is written and answered
+    answered = serve_together(front, [f"/api/reports/{report_id}"], after=inline.aclose)[0]
+    assert answered["status"] == 200 and _polls_journaled(app, report_id) == (1, 1.0)
+    backend_of(app).state.close()

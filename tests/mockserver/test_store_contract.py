@@ -6,6 +6,7 @@ backend; a new backend is done when it passes this file and the API suite.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -229,21 +230,63 @@ def test_a_poll_entry_is_written_with_the_read_only_when_the_guess_holds(
     assert store.requests(10) == ([replace(guessed, scenario="slow")], 1)
 
 
-def test_a_redis_report_written_without_its_scenario_field_is_polled_in_two_trips(
+def test_a_redis_report_written_without_its_scenario_field_is_polled_in_one_trip(
     new_store_url: Callable[[str], str],
 ) -> None:
     from mockserver.store.redis_store import RedisStore
 
     store = open_store(new_store_url("redis"))
     assert isinstance(store, RedisStore)
-    store.add_report(make_record("rpt_old"))
+    store.add_report(replace(make_record("rpt_old"), scenario="slow"))
     store._redis.hdel(store._key("report", "rpt_old"), "scenario")  # as an older version wrote
     guessed = JournalEntry("GET", "/api/reports/rpt_old", "", 200, 7.0, "rpt_old", None)
     record, _, written = store.report_number_and_entry(
         "rpt_old", "version", owner="owner-a", expected=0.0, entry=guessed, count="polls"
     )
-    assert record == make_record("rpt_old") and not written
-    assert store.requests(10) == ([], 0) and store.number("polls") == 0
+    assert record is not None and record.scenario == "slow" and written
+    assert store.requests(10) == ([replace(guessed, scenario="slow")], 1)  # from the body
+    assert store.number("polls") == 1
+    store.close()
+
+
+def test_the_redis_loop_client_keeps_a_poll_entry_only_when_the_guess_holds(
+    new_store_url: Callable[[str], str],
+) -> None:
+    """The event loop's client runs the blocking client's script: the same answers."""
+    from mockserver.store.redis_store import RedisStore
+
+    store = open_store(new_store_url("redis"))
+    assert isinstance(store, RedisStore)
+    store.add_report(replace(make_record("rpt_1"), scenario="slow"))
+    store.add_to_number("version", 3)
+    guessed = JournalEntry("GET", "/api/reports/rpt_1", "a=1", 200, 7.0, "rpt_1", None)
+
+    async def polls() -> list[tuple[bool, float | None]]:
+        client = store.loop_client()
+        seen: list[tuple[bool, float | None]] = []
+        try:
+            for report_id, owner, expected in [
+                ("rpt_1", "owner-b", 3.0),  # another tenant's report
+                ("rpt_1", "owner-a", 2.0),  # the caches are stale
+                ("rpt_unknown", "owner-a", 3.0),
+                ("rpt_1", "owner-a", 3.0),
+            ]:
+                record, number, written = await client.report_number_and_entry(
+                    report_id,
+                    "version",
+                    owner=owner,
+                    expected=expected,
+                    entry=guessed,
+                    count="polls",
+                )
+                assert record == store.get_report(report_id) and number == 3.0
+                seen.append((written, store.number("polls")))
+        finally:
+            await client.aclose()
+        return seen
+
+    assert asyncio.run(polls()) == [(False, 0.0), (False, 0.0), (False, 0.0), (True, 1.0)]
+    assert store.requests(10) == ([replace(guessed, scenario="slow")], 1)
     store.close()
 
 

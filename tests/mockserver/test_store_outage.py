@@ -14,12 +14,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from flask.testing import FlaskClient
 
 from mockserver.web.store_outage import OUTAGE_RETRY_AFTER_SECONDS
 
 from ..conftest import make_app
-from .conftest import free_port, start_redis
+from .conftest import LiveServer, free_port, start_redis
 
 KEY = {"X-API-Key": "sk-outage"}
 BODY = {"case_id": "case_outage", "type": "technical_report"}
@@ -114,3 +115,27 @@ def test_a_locked_sqlite_store_is_a_503_with_retry_after_logged_once_and_recover
     assert (
         client.get(f"/api/reports/{report_id}", headers=KEY).get_json()["data"]["id"] == report_id
     )
+
+
+def test_a_served_redis_worker_answers_polls_503_while_redis_is_down_and_recovers(
+    redis_outage: tuple[str, Callable[[], None], Callable[[], None]],
+    start_server: Callable[..., LiveServer],
+) -> None:
+    """Served, a poll awaits Redis on the worker's event loop (its own connections): they
+    fail while Redis is down and are made anew once it is back."""
+    url, stop, start = redis_outage
+    server = start_server("--store", url, "--time-scale", "0")
+    created = requests.post(f"{server.url}/api/reports", json=BODY, headers=KEY, timeout=10)
+    poll = f"{server.url}/api/reports/{created.json()['data']['id']}"
+    for _ in range(3):  # the worker's caches are current: these go the event loop's way
+        assert requests.get(poll, headers=KEY, timeout=10).status_code == 200
+    stop()
+    for _ in range(3):
+        refused = requests.get(poll, headers=KEY, timeout=30)
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["Retry-After"] == str(OUTAGE_RETRY_AFTER_SECONDS)
+        assert "store is unavailable" in refused.json()["error"]
+    start()  # an empty Redis (no persistence): the report is gone, the answers are 200 again
+    for _ in range(3):
+        answered = requests.get(poll, headers=KEY, timeout=10)
+        assert answered.status_code == 200 and answered.json() == {"success": True, "data": None}
