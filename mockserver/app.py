@@ -12,7 +12,7 @@ from mockserver.gateway import ApiGateway, FaultPlan
 from mockserver.service import ControlApi, ReportsApi, ServiceState
 from mockserver.settings import DEFAULTS, Settings
 from mockserver.store import open_store
-from mockserver.web import EXTENSION_KEY, Backend, backend, request_scope
+from mockserver.web import EXTENSION_KEY, JOURNALED_ENVIRON_KEY, Backend, backend, request_scope
 from mockserver.web.control import control, health
 from mockserver.web.errors import register_error_handlers
 from mockserver.web.fast_poll import install_fast_poll
@@ -84,8 +84,8 @@ def backend_of(app: Flask) -> Backend:
 
 
 def _journal_request(response: Response) -> Response:
-    if request.path.startswith(_UNJOURNALED_PREFIXES):
-        return response
+    if request.path.startswith(_UNJOURNALED_PREFIXES) or request.environ.get(JOURNALED_ENVIRON_KEY):
+        return response  # not journaled, or journaled already by the lean poll path
     entry = (
         request.method,
         request.path,

@@ -20,6 +20,7 @@ from mockserver.service import ControlApi, ReportsApi, RequestScope, ServiceStat
 __all__ = [
     "API_KEY_HEADER",
     "EXTENSION_KEY",
+    "JOURNALED_ENVIRON_KEY",
     "SCOPE_ENVIRON_KEY",
     "Backend",
     "api_gateway",
@@ -35,6 +36,10 @@ EXTENSION_KEY = "reports_mock"
 #: WSGI environ key of a request's scope made before Flask ran (by :mod:`mockserver.web.fast_poll`,
 #: which hands a poll it does not answer to Flask with the store already read).
 SCOPE_ENVIRON_KEY = "mockserver.scope"
+#: WSGI environ key set when the lean path wrote the request's journal entry (and count)
+#: before it handed the request to Flask: Flask's journal hook then writes none, so one
+#: request stays one entry.
+JOURNALED_ENVIRON_KEY = "mockserver.journaled"
 API_KEY_HEADER = "X-API-Key"
 
 _View = TypeVar("_View", bound=Callable[..., object])

@@ -165,3 +165,33 @@ def test_the_lean_path_stands_aside_for_the_rate_limit_and_for_hooks_it_does_not
     answer = Client(guarded).get(f"/api/reports/{report_id}", headers=KEY)
     assert answer.headers["X-Stamp"] == "1"
     assert json.loads(answer.get_data())["data"]["id"] == report_id
+
+
+def test_a_poll_journaled_before_its_answer_failed_to_build_is_still_one_entry(
+    lean_app: Callable[..., Flask],
+) -> None:
+    """When the lean path wrote a poll's entry with its read and then could not build the
+    answer, Flask answers the poll, and writes no second entry or count for it."""
+    app = lean_app()
+    report_id = create(app, "stuck")
+    client = app.test_client()
+    client.get(f"/api/reports/{report_id}", headers=KEY)  # the worker's caches are current
+    client.delete("/_mock/requests")
+    flask = FlaskCalls(lean_path(app))
+    reports = backend_of(app).reports
+    get = reports.get
+    failures = [RuntimeError("the answer could not be built")]
+
+    def failing_once(*args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return get(*args, **kwargs)
+
+    reports.get = failing_once  # type: ignore[method-assign]
+    polled = client.get(f"/api/reports/{report_id}", headers=KEY)
+    assert polled.status_code == 200 and polled.get_json()["data"]["id"] == report_id
+    assert flask.paths == [f"GET /api/reports/{report_id}"] and not failures
+    entries = client.get("/_mock/requests").get_json()["data"]["requests"]
+    assert [(entry["method"], entry["status"]) for entry in entries] == [("GET", 200)]
+    count_key = backend_of(app).gateway.faults.poll_count_key(report_id)
+    assert backend_of(app).state.store.number(count_key) == 2  # the earlier poll, and this

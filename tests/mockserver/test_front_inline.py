@@ -314,7 +314,10 @@ def test_a_redis_poll_on_the_loop_during_an_outage_is_a_503_at_once(
     store.client_url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens: Redis is down
     refused = serve_together(front, [f"/api/reports/{report_id}"], after=inline.aclose)[0]
     assert refused["status"] == 503 and refused["headers"][b"retry-after"] == b"1"
-    assert refused["body"]["success"] is False and "redis store is unavailable" in refused["body"]["error"]
+    assert (
+        refused["body"]["success"] is False
+        and "redis store is unavailable" in refused["body"]["error"]
+    )
     assert len(threads) == 1  # answered on the loop: the store was not asked twice
     store.client_url = reachable  # Redis is back: the next poll is written and answered
     answered = serve_together(front, [f"/api/reports/{report_id}"], after=inline.aclose)[0]
