@@ -13,17 +13,21 @@ view make, in the same order:
 3. ``ReportsApi.get`` and the envelope, held to ``schemas/`` when ``VALIDATE_RESPONSES`` is
    on, in the cached compact JSON;
 4. the journal entry with the poll's count (one store write); when the store cannot take
-   it, the outage's 503 with ``Retry-After``, as Flask answers.
+   it, the outage's 503 with ``Retry-After``, as Flask answers. A store that is down at
+   step 1 is that 503 too, answered here: the store (maybe hung until its timeout) is not
+   asked a second time.
 
 When the worker's caches show no fault rule for the report, steps 1 and 4 are one store
 operation (:meth:`~mockserver.service.ServiceState.poll_scope`): the entry is written with
 the read, and kept only if the caches were current and the report is the caller's (then the
-answer is a 200 whatever the report's state). On Redis that makes a poll one round trip.
+answer is a 200 whatever the report's state). On Redis that makes a poll one round trip,
+which a served worker awaits on its event loop (:meth:`FastPoll.answer_on_loop`).
 
 Everything else goes to Flask unchanged: other routes and methods, a missing or refused key,
-a poll that a fault rule may strike or that the rate limit counts, and any error. A poll
-handed over after step 1 carries its scope in the environ (:data:`SCOPE_ENVIRON_KEY`), so
-Flask does not read the store again. The app's hooks are checked once: if anything beyond
+a poll that a fault rule may strike or that the rate limit counts, and any other error. A
+poll handed over after step 1 carries its scope in the environ (:data:`SCOPE_ENVIRON_KEY`),
+so Flask does not read the store again; one whose entry was written already is marked
+(:data:`JOURNALED_ENVIRON_KEY`), so Flask writes no second one. The app's hooks are checked once: if anything beyond
 the ones reproduced here is registered, the lean path stands aside and Flask answers all.
 """
 
@@ -285,9 +289,11 @@ class FastPoll:
                 return None
             body = self._poll_body(scope, target, environ, path)
             found = body["data"]
-        except Exception:
-            # A store outage, a response that breaks the schemas, a bug: Flask asks again
-            # and answers it as documented (the 503, the violation, the 500 envelope).
+        except Exception as error:
+            if is_store_outage(error):  # the 503 Flask would answer, without asking again
+                return self._outage(error, path)
+            # A response that breaks the schemas, a bug: Flask answers it as documented
+            # (the violation, the 500 envelope).
             return self._to_flask(environ, journaled)
         if journaled:  # a write got through: an outage this worker saw is over
             self._tracker.answered(self._log)

@@ -195,3 +195,31 @@ def test_a_poll_journaled_before_its_answer_failed_to_build_is_still_one_entry(
     assert [(entry["method"], entry["status"]) for entry in entries] == [("GET", 200)]
     count_key = backend_of(app).gateway.faults.poll_count_key(report_id)
     assert backend_of(app).state.store.number(count_key) == 2  # the earlier poll, and this
+
+
+def test_a_poll_during_a_store_outage_asks_the_store_once(
+    lean_app: Callable[..., Flask],
+) -> None:
+    """A store that is down (or hung: each ask waits for its timeout) is asked once per
+    poll: the lean path answers the outage's 503 itself instead of handing it to Flask."""
+    import redis
+
+    app = lean_app()
+    report_id = create(app, "stuck")
+    client = app.test_client()
+    client.get(f"/api/reports/{report_id}", headers=KEY)  # the worker's caches are current
+    flask = FlaskCalls(lean_path(app))
+    store = backend_of(app).state.store
+    asked: list[str] = []
+    for name in ("report_and_number", "report_number_and_entry", "get_report", "number"):
+
+        def down(*args: Any, _name: str = name, **kwargs: Any) -> Any:
+            asked.append(_name)
+            raise redis.ConnectionError("Connection refused")
+
+        setattr(store, name, down)
+    refused = client.get(f"/api/reports/{report_id}", headers=KEY)
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
+    assert refused.get_json()["success"] is False
+    assert "store is unavailable" in refused.get_json()["error"]
+    assert len(asked) == 1 and flask.paths == []
