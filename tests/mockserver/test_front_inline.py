@@ -297,6 +297,17 @@ def test_redis_polls_are_answered_on_the_loop_in_one_awaited_round_trip(
     unknown = serve_together(front, ["/api/reports/rpt_unknown"], after=inline.aclose)
     assert unknown[0]["status"] == 200 and unknown[0]["body"] == {"success": True, "data": None}
     assert len(threads) == 2
+    # Completed (signed URLs, the structured report): still no blocking store call, once a
+    # poll through the pool has brought the caches up to the advanced clock.
+    advanced = serve(front, "POST", "/_mock/clock/advance", json.dumps({"seconds": 900}).encode())
+    assert advanced["status"] == 200
+    assert serve_together(front, paths[:1], after=inline.aclose)[0]["status"] == 200
+    blocking.clear()
+    threads.clear()
+    completed = serve_together(front, paths[:4], after=inline.aclose)
+    assert {answer["body"]["data"]["status"] for answer in completed} == {"completed"}
+    assert all(answer["body"]["data"]["output"]["pdf_url"] for answer in completed)
+    assert blocking == [] and threads == []
     backend_of(app).state.close()
 
 
