@@ -25,6 +25,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
+from mockserver.process_guard import PortInUse, check_port_free
 from mockserver.recording.recorder import LifecycleRecorder
 
 if TYPE_CHECKING:
@@ -216,7 +217,10 @@ def recording_proxy(
     )
     proxy = RecordingProxy(upstream, recorder)
     try:
+        check_port_free(host, port)  # the same one-line refusal as `mockserver serve`
         server = make_server(host, port, proxy, threaded=True, request_handler=QuietRequestHandler)
+    except PortInUse as error:
+        raise RecordingError(str(error)) from None
     except OSError as error:
         raise RecordingError(f"cannot listen on {host}:{port}: {error.strerror}") from error
     thread = threading.Thread(target=server.serve_forever, name="recording-proxy", daemon=True)
