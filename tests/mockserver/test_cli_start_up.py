@@ -81,7 +81,8 @@ def test_a_default_file_scenario_replays_for_creates_without_the_header(
             "MOCKSERVER_SCENARIO": "file:incident-7",  # the file's stem names it too
         }
         server = start_server(*settings, env=variables)
-    assert "default scenario file:" in server.process.stdout.readline()  # type: ignore[union-attr]
+    assert server.process.stdout is not None
+    assert "default scenario file:" in server.process.stdout.readline()  # the banner's 2nd line
 
     created = requests.post(f"{server.url}/api/reports", json=BODY, headers=KEY, timeout=10)
     assert created.status_code == 200, created.text
