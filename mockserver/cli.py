@@ -29,7 +29,12 @@ from mockserver.serving import (
 )
 from mockserver.store.base import StoreError
 
-__all__ = ["build_parser", "config_from_arguments", "main"]
+__all__ = ["START_REFUSED", "build_parser", "config_from_arguments", "main"]
+
+#: The exit status of a command that cannot start as it was asked to (a bad option or
+#: variable, a malformed scenario file, a store it cannot open, a busy port): the same for
+#: ``serve`` and ``record``, and the kit's "usage error". 1 is a failure once running.
+START_REFUSED = 2
 
 
 def _positive(text: str) -> float:
@@ -117,7 +122,7 @@ def _record(arguments: argparse.Namespace) -> int:
         )
     except RecordingError as error:
         print(f"mockserver record: {error}", file=sys.stderr)
-        return 2
+        return START_REFUSED
 
 
 def _serve(arguments: argparse.Namespace) -> int:
@@ -141,14 +146,10 @@ def _serve(arguments: argparse.Namespace) -> int:
         state = backend_of(create_app()).state  # checks the settings, creates SQLite's tables
         settings = state.settings
         check_store_is_shared(settings, options.workers)
-    except (SettingsError, UnsharedStore, StoreError) as error:
-        print(f"mockserver: {error}", file=sys.stderr)
-        return 2
-    try:
         check_port_free(options.host, options.port)
-    except PortInUse as error:
+    except (SettingsError, UnsharedStore, StoreError, PortInUse) as error:
         print(f"mockserver: {error}", file=sys.stderr)
-        return 1
+        return START_REFUSED
     options = replace(
         options, threads=options.threads or THREADS_PER_WORKER.get(state.store_kind, 4)
     )

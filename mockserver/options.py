@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mockserver.core.rate_limit import DOCUMENTED_LIMIT, WINDOWS
+from mockserver.core.recorded_scenario import REPLAY_PREFIX
 from mockserver.core.scenarios import DEFAULT_SCENARIO, SCENARIOS
 from mockserver.core.signing import DOWNLOAD_TTL_SECONDS
 
@@ -62,6 +63,16 @@ def _positive_seconds(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
     return value
+
+
+def _scenario_name(text: str) -> str:
+    """A named scenario, or ``file:NAME`` (checked against the loaded files by ``Settings``)."""
+    if text in SCENARIOS or (text.startswith(REPLAY_PREFIX) and len(text) > len(REPLAY_PREFIX)):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is not a scenario: use one of {', '.join(SCENARIOS)}, or file:NAME to "
+        "replay a scenario file loaded with --scenario-file"
+    )
 
 
 def _header_timeout(text: str) -> int:
@@ -190,10 +201,12 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "SCENARIO",
         DEFAULT_SCENARIO,
-        "scenario of reports created without an X-Mock-Scenario header",
+        f"scenario of reports created without an X-Mock-Scenario header: "
+        f"{', '.join(sorted(SCENARIOS))}, or file:NAME of a --scenario-file",
         "default_scenario",
         "--scenario",
-        choices=tuple(sorted(SCENARIOS)),
+        parse=_scenario_name,
+        metavar="NAME",
     ),
     Option(
         "SCENARIO_FILES",

@@ -15,7 +15,12 @@ from typing import Any, Literal
 from mockserver.core.clock import parse_timestamp
 from mockserver.core.fault_rules import FaultRule, FaultSpecError, parse_rules
 from mockserver.core.rate_limit import DOCUMENTED_LIMIT, WINDOWS, RateLimitPolicy
-from mockserver.core.recorded_scenario import ReplayLibrary, ReplayScenario, replay_scenario
+from mockserver.core.recorded_scenario import (
+    ReplayLibrary,
+    ReplayScenario,
+    replay_name,
+    replay_scenario,
+)
 from mockserver.core.scenarios import SCENARIOS
 from mockserver.options import DEFAULTS, SettingsError
 from schemas.scenario_files import ScenarioFileError, load_scenario_files
@@ -61,10 +66,8 @@ class Settings:
             start_time = None if start in (None, "") else parse_timestamp(str(start))
         except ValueError as error:
             raise SettingsError(f"START_TIME={start!r} is not an ISO 8601 timestamp") from error
-        scenario = str(merged["SCENARIO"])
-        if scenario not in SCENARIOS:
-            known = ", ".join(SCENARIOS)
-            raise SettingsError(f"SCENARIO={scenario!r} is unknown. Known scenarios: {known}")
+        scenario_files = _scenario_files(merged["SCENARIO_FILES"])
+        scenario = _default_scenario(str(merged["SCENARIO"]), scenario_files)
         mode = str(merged["VALIDATE_RESPONSES"])
         if mode not in ("off", "log", "raise"):
             raise SettingsError(f"VALIDATE_RESPONSES={mode!r}: use off, log or raise")
@@ -96,7 +99,7 @@ class Settings:
             faults=_faults(merged),
             rate_limit=_rate_limit(merged),
             inspector_api_key=str(merged["INSPECTOR_API_KEY"] or DEFAULTS["INSPECTOR_API_KEY"]),
-            scenario_files=_scenario_files(merged["SCENARIO_FILES"]),
+            scenario_files=scenario_files,
         )
 
 
@@ -131,6 +134,32 @@ def _scenario_files(value: object) -> ReplayLibrary:
             made[id(found)] = replay_scenario(found.name, found.document, found.source)
         by_name[name] = made[id(found)]
     return ReplayLibrary(by_name)
+
+
+def _default_scenario(name: str, files: ReplayLibrary) -> str:
+    """The server's default scenario: a named one, or ``file:NAME`` of a loaded file."""
+    replayed = replay_name(name)
+    if replayed is None:
+        if name not in SCENARIOS:
+            known = ", ".join(SCENARIOS)
+            raise SettingsError(
+                f"SCENARIO={name!r} is unknown. Known scenarios: {known}, or file:NAME of a "
+                "file loaded with --scenario-file"
+            )
+        return name
+    if not files.names():
+        raise SettingsError(
+            f"SCENARIO={name!r} replays a scenario file, but none is loaded: add "
+            f"--scenario-file PATH (MOCKSERVER_SCENARIO_FILES) with the file called "
+            f"{replayed!r}, or choose a named scenario"
+        )
+    if files.find(replayed) is None:
+        loaded = ", ".join(f"file:{known}" for known in files.names())
+        raise SettingsError(
+            f"SCENARIO={name!r}: no loaded scenario file is called {replayed!r}. Loaded: "
+            f"{loaded}; choose one of them, or add its file with --scenario-file PATH"
+        )
+    return name
 
 
 def _rate_limit(config: Mapping[str, Any]) -> RateLimitPolicy | None:

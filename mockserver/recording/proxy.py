@@ -4,15 +4,19 @@ Each request is sent on to the upstream (a live deployment, or the mock) as it c
 method, path, query, headers (but the hop-by-hop ones, and ``Host``, which names the
 upstream) and body; the answer comes back as it came: status, headers and the body's bytes,
 still encoded if the upstream encoded them. Then :class:`LifecycleRecorder` looks at it.
-Nothing is retried or changed; only an upstream that does not answer (or cuts its answer
-short) gets the proxy's own ``502`` in the API's error envelope.
+Nothing is retried or changed; only an upstream that does not answer (refuses, drops the
+connection, or cuts its answer short) gets the proxy's own ``502`` in the API's error
+envelope, saying which upstream, what happened and what to do (:func:`upstream_failure`);
+the recorder never sees that exchange, so nothing recorded before is touched.
 """
 
 from __future__ import annotations
 
 import gzip
+import http.client
 import json
 import signal
+import socket
 import sys
 import threading
 import zlib
@@ -24,13 +28,21 @@ from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote, urlsplit
 
 import requests
+import urllib3
 
+from mockserver.process_guard import PortInUse, check_port_free
 from mockserver.recording.recorder import LifecycleRecorder
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-__all__ = ["RecordingError", "RecordingProxy", "recording_proxy", "run_recording_proxy"]
+__all__ = [
+    "RecordingError",
+    "RecordingProxy",
+    "recording_proxy",
+    "run_recording_proxy",
+    "upstream_failure",
+]
 
 #: Headers that belong to one connection, not to the request (RFC 9110 7.6.1), and the
 #: ones the proxy's HTTP stack writes itself.
@@ -79,6 +91,70 @@ def _decoded(body: bytes, encoding: str | None) -> bytes:
     return body
 
 
+def _causes(error: BaseException) -> list[BaseException]:
+    """``error`` and every exception it wraps (causes, contexts, urllib3's reasons, args)."""
+    found: list[BaseException] = []
+    pending: list[object] = [error]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or any(current is seen for seen in found):
+            continue
+        found.append(current)
+        pending.extend([current.__cause__, current.__context__, getattr(current, "reason", None)])
+        pending.extend(current.args)
+    return found
+
+
+def upstream_failure(
+    upstream: str, method: str, target: str, error: BaseException, *, status: int | None = None
+) -> str:
+    """What the proxy's 502 says: which upstream, what happened to the exchange, what to do.
+
+    ``status`` is the upstream's status when its answer was cut short after the status line.
+    """
+    causes = _causes(error)
+
+    def seen(*kinds: type[BaseException]) -> bool:
+        return any(isinstance(cause, kinds) for cause in causes)
+
+    exchange = f"{method} {target}"
+    retry = "retry it, or look at the upstream's logs"
+    if method not in ("GET", "HEAD"):
+        retry = f"it may have taken effect there: check before you retry ({retry})"
+    if status is not None:
+        timed_out = seen(TimeoutError, urllib3.exceptions.ReadTimeoutError)
+        what = (
+            f"stopped sending its answer to {exchange} for {_READ_TIMEOUT:g} s"
+            if timed_out
+            else f"closed the connection part-way through its answer to {exchange}"
+        )
+        what += f" (status {status}, the body incomplete); {retry}"
+    elif seen(requests.ConnectTimeout):
+        what = (
+            f"did not accept a connection within {_CONNECT_TIMEOUT:g} s for {exchange}: "
+            "check --upstream and that the API is reachable"
+        )
+    elif seen(requests.exceptions.SSLError):
+        what = f"failed the TLS handshake for {exchange}: check --upstream's scheme and host"
+    elif seen(urllib3.exceptions.NameResolutionError, socket.gaierror):
+        what = f"has a host name that does not resolve ({exchange}): check --upstream"
+    elif seen(ConnectionRefusedError):
+        what = (
+            f"refused the connection for {exchange} (nothing listens there): check --upstream "
+            "and that the API is running"
+        )
+    elif seen(requests.ReadTimeout, TimeoutError):
+        what = f"did not answer {exchange} within {_READ_TIMEOUT:g} s; {retry}"
+    elif seen(http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+        what = f"closed the connection without answering {exchange}; {retry}"
+    else:
+        what = f"did not answer {exchange} ({type(error).__name__}: {error}); {retry}"
+    return (
+        f"Recording proxy: the upstream {upstream} {what}. The proxy answered this 502 in its "
+        "place and recorded nothing of it; the scenario files recorded so far are kept."
+    )
+
+
 def _refusal(message: str) -> tuple[int, list[tuple[str, str]], bytes]:
     body = json.dumps({"success": False, "error": message}).encode()
     return 502, [("Content-Type", "application/json")], body
@@ -116,12 +192,14 @@ class RecordingProxy:
                 allow_redirects=False,
                 timeout=(_CONNECT_TIMEOUT, _READ_TIMEOUT),
             )
-            raw = answer.raw.read(decode_content=False)
         except requests.RequestException as error:
-            return _refusal(
-                f"Recording proxy: {self.upstream} did not answer {method} {target}: "
-                f"{type(error).__name__}"
-            )
+            return _refusal(upstream_failure(self.upstream, method, target, error))
+        try:
+            raw = answer.raw.read(decode_content=False)
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
+            answer.close()  # the connection is spoilt: never reuse it
+            cut = upstream_failure(self.upstream, method, target, error, status=answer.status_code)
+            return _refusal(cut)
         kept = [
             (name, value)
             for name, value in answer.raw.headers.items()
@@ -216,7 +294,10 @@ def recording_proxy(
     )
     proxy = RecordingProxy(upstream, recorder)
     try:
+        check_port_free(host, port)  # the same one-line refusal as `mockserver serve`
         server = make_server(host, port, proxy, threaded=True, request_handler=QuietRequestHandler)
+    except PortInUse as error:
+        raise RecordingError(str(error)) from None
     except OSError as error:
         raise RecordingError(f"cannot listen on {host}:{port}: {error.strerror}") from error
     thread = threading.Thread(target=server.serve_forever, name="recording-proxy", daemon=True)

@@ -30,7 +30,7 @@ from mockserver.core.lifecycle import (
     snapshot_at,
 )
 from mockserver.core.recorded_scenario import REPLAY_PREFIX
-from mockserver.core.scenarios import SCENARIOS, Scenario, plan_for
+from mockserver.core.scenarios import DEFAULT_SCENARIO, SCENARIOS, Scenario, plan_for
 from mockserver.core.signing import SignatureCheck, download_path
 from mockserver.core.wire import report_data, report_summary
 from mockserver.service.scenario_replay import ScenarioReplay
@@ -94,8 +94,10 @@ class ReportsApi:
             request = parse_create_request(body)
         except InvalidCreateRequest as error:
             raise RequestRejected(str(error)) from error
-        replayed = self.replay.chosen(scenario_name)  # X-Mock-Scenario: file:NAME
-        scenario = self.scenario(None if replayed else scenario_name)
+        # X-Mock-Scenario: file:NAME, or a server default of file:NAME (absent or empty header)
+        replayed = self.replay.chosen(scenario_name or self.state.settings.default_scenario)
+        # A replayed report takes nothing from a named scenario: any one stands in for it.
+        scenario = self.scenario(DEFAULT_SCENARIO if replayed else scenario_name)
         state, settings = self.state, self.state.settings
         report_id = state.new_report_id()
         if request.use_demo_data:

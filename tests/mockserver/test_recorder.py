@@ -130,7 +130,10 @@ def test_an_upstream_that_does_not_answer_is_a_502_in_the_envelope(tmp_path: Pat
     assert answer.status_code == 502
     assert answer.json() == {
         "success": False,
-        "error": f"Recording proxy: {closed} did not answer GET /api/reports/rpt_1: ConnectionError",
+        "error": f"Recording proxy: the upstream {closed} refused the connection for GET "
+        "/api/reports/rpt_1 (nothing listens there): check --upstream and that the API is "
+        "running. The proxy answered this 502 in its place and recorded nothing of it; the "
+        "scenario files recorded so far are kept.",
     }
 
 

@@ -228,22 +228,22 @@ def _serve_once(*options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*SERVE_COMMAND, *options], capture_output=True, text=True, timeout=30)
 
 
-def test_a_second_mock_on_a_busy_port_exits_1_with_one_line(
+def test_a_second_mock_on_a_busy_port_exits_2_with_one_line(
     start_server: Callable[..., LiveServer],
 ) -> None:
     server = start_server()
     second = _serve_once("--port", str(_port(server)))
-    assert second.returncode == 1
+    assert second.returncode == 2  # cannot start as asked, like a bad option
     assert second.stderr.count("\n") == 1 and "already in use" in second.stderr
     assert second.stdout == ""
 
 
-def test_a_port_held_by_another_program_exits_1_with_one_line() -> None:
+def test_a_port_held_by_another_program_exits_2_with_one_line() -> None:
     with socket.socket() as other_program:
         other_program.bind(("127.0.0.1", 0))
         other_program.listen()
         result = _serve_once("--port", str(other_program.getsockname()[1]))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
