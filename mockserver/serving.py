@@ -19,7 +19,6 @@ README ("What the served mock withstands") and measured in ``bench/NOTES.md``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import encodings.idna  # noqa: F401  (imported before any fork: see _announce_when_accepting)
 import json
 import os
@@ -44,7 +43,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from flask import Flask
 
-    from mockserver.store.redis_store import RedisLoopClient, RedisStore
+    from mockserver.store.redis_store import RedisStore
     from mockserver.store.sqlite import SQLiteStore
     from mockserver.web.fast_poll import FastPoll, PollAnswer, UnjournaledPoll
 
@@ -54,7 +53,6 @@ __all__ = [
     "SERVERS",
     "THREADS_PER_WORKER",
     "WORKER_HEADER",
-    "RedisLoopPolls",
     "ServeOptions",
     "UnsharedStore",
     "check_store_is_shared",
@@ -170,8 +168,8 @@ def worker_app() -> BufferedWsgiFront:
 def inline_polls(app: Flask) -> InlineAnswerer | None:
     """The lean poll answered on the event loop: on ``memory://`` (a poll waits for no I/O)
     at once; on ``sqlite://`` read on the loop and sent once its journal entry is committed
-    (:func:`_sqlite_polls`); on Redis with its one round trip awaited there
-    (:class:`RedisLoopPolls`). ``None`` when the lean path is not installed."""
+    (:func:`_sqlite_polls`); on Redis with its one round trip awaited there, in a batch
+    (:func:`_redis_polls`). ``None`` when the lean path is not installed."""
     from mockserver.app import backend_of
     from mockserver.store.redis_store import RedisStore
     from mockserver.store.sqlite import SQLiteStore
@@ -192,7 +190,7 @@ def inline_polls(app: Flask) -> InlineAnswerer | None:
     if isinstance(store, SQLiteStore):
         return _sqlite_polls(fast, store, asgi)
     if isinstance(store, RedisStore):
-        return RedisLoopPolls(fast, store, asgi)
+        return _redis_polls(fast, store, asgi)
     if backend_of(app).state.store_kind != "memory":
         return None
 
@@ -238,40 +236,29 @@ def _sqlite_polls(
     return answer
 
 
-class RedisLoopPolls:
-    """Redis polls on the event loop: each lean poll's one round trip (its Lua script) is
-    awaited there through a ``redis.asyncio`` client of this loop's own, instead of taking a
-    pool thread for it; a Redis that is down or hung is the outage's 503 at once. A poll the
-    lean path does not serve from its caches goes to the pool as before."""
+def _redis_polls(
+    fast: FastPoll, store: RedisStore, asgi: Callable[[PollAnswer], InlineAnswer]
+) -> InlineAnswerer:
+    """Redis polls on the event loop: each lean poll's one round trip (its Lua script) goes
+    with the other polls in flight in one pipeline, made by one thread per worker
+    (:class:`~mockserver.store.redis_store.RedisPollBatches`), instead of a pool thread per
+    poll; a Redis that is down is the outage's 503 at once. A poll the lean path does not
+    serve from its caches goes to the pool as before."""
+    from mockserver.store.redis_store import RedisPollBatches
 
-    def __init__(
-        self,
-        fast: FastPoll,
-        store: RedisStore,
-        asgi: Callable[[PollAnswer], InlineAnswer],
-    ) -> None:
-        self._fast = fast
-        self._store = store
-        self._asgi = asgi
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._client: RedisLoopClient | None = None
+    batches = RedisPollBatches(
+        store, ThreadPoolExecutor(max_workers=1, thread_name_prefix="mock-redis")
+    )
 
-    def __call__(self, environ: dict[str, Any]) -> Awaitable[InlineAnswer | None] | None:
-        loop = asyncio.get_running_loop()
-        if self._client is None or loop is not self._loop:  # a test's new asyncio.run
-            self._loop, self._client = loop, self._store.loop_client()
-        pending = self._fast.answer_on_loop(environ, self._client)
-        return None if pending is None else self._as_asgi(pending)
-
-    async def _as_asgi(self, pending: Awaitable[PollAnswer | None]) -> InlineAnswer | None:
+    async def as_asgi(pending: Awaitable[PollAnswer | None]) -> InlineAnswer | None:
         found = await pending
-        return None if found is None else self._asgi(found)
+        return None if found is None else asgi(found)
 
-    async def aclose(self) -> None:
-        """Close the loop's client (its connections), on the loop that used it."""
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.aclose()
+    def answer(environ: dict[str, Any]) -> Awaitable[InlineAnswer | None] | None:
+        pending = fast.answer_on_loop(environ, batches)
+        return None if pending is None else as_asgi(pending)
+
+    return answer
 
 
 def _free_port(host: str) -> int:

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from typing import Generic, TypeVar
 
-__all__ = ["GroupCommit", "LoopGroupCommit"]
+__all__ = ["GroupCommit", "LoopBatches", "LoopGroupCommit"]
 
 _Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
 
 
 class _Pending(Generic[_Item]):
@@ -67,55 +68,73 @@ class GroupCommit(Generic[_Item]):
             raise _fresh(pending[-1].error)
 
 
-class LoopGroupCommit(Generic[_Item]):
-    """Group commit for an event loop: the items its requests submit, written in batches by
-    ``write_batch`` on ``executor``, one batch at a time.
+class LoopBatches(Generic[_Item, _Result]):
+    """Batches for an event loop: the items its requests submit, handed to ``run_batch`` on
+    ``executor`` together, one batch at a time, each item answered with its own result.
 
-    While a batch is being written, the items submitted meanwhile wait and go together in the
-    next one, so the loop hands work to a thread once per batch, not once per request. Each
-    ``submit`` returns once its own item is committed, or raises the batch's error.
+    While a batch runs, the items submitted meanwhile wait and go together in the next one,
+    so the loop hands work to a thread once per batch, not once per request (and a store
+    makes one round trip or one transaction per batch). ``run_batch`` returns one result per
+    item, in order, or an exception instance for an item that failed alone; if it raises,
+    every item of the batch gets that error. Each ``submit`` returns once its batch has run.
     """
 
-    def __init__(self, write_batch: Callable[[list[_Item]], None], executor: Executor) -> None:
-        self._write_batch = write_batch
+    def __init__(
+        self,
+        run_batch: Callable[[list[_Item]], Sequence[_Result | BaseException]],
+        executor: Executor,
+    ) -> None:
+        self._run_batch = run_batch
         self._executor = executor
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._queue: list[tuple[_Item, asyncio.Future[None]]] = []
+        self._queue: list[tuple[_Item, asyncio.Future[_Result]]] = []
         self._writing = False
         self._writer: asyncio.Task[None] | None = None
 
-    async def submit(self, item: _Item) -> None:
-        """Write ``item`` (with the others queued on this loop); return once committed."""
+    async def submit(self, item: _Item) -> _Result:
+        """Run ``item`` (with the others queued on this loop); its result once run."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # a new loop (a test's asyncio.run): a fresh queue
             self._loop, self._queue, self._writing = loop, [], False
-        done: asyncio.Future[None] = loop.create_future()
+        done: asyncio.Future[_Result] = loop.create_future()
         self._queue.append((item, done))
         if not self._writing:
             self._writing = True
-            self._writer = loop.create_task(self._write_queued(loop))  # kept: not collected
-        await done
+            self._writer = loop.create_task(self._run_queued(loop))  # kept: not collected
+        return await done
 
-    async def _write_queued(self, loop: asyncio.AbstractEventLoop) -> None:
+    async def _run_queued(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
             while self._queue and loop is self._loop:
                 batch, self._queue = self._queue, []
-                error: BaseException | None = None
+                items = [item for item, _ in batch]
                 try:
-                    items = [item for item, _ in batch]
-                    await loop.run_in_executor(self._executor, self._write_batch, items)
+                    results = await loop.run_in_executor(self._executor, self._run_batch, items)
                 except Exception as failed:
-                    error = failed
-                for _, done in batch:
+                    results = [failed] * len(batch)
+                for (_, done), result in zip(batch, results, strict=True):
                     if done.done():  # its request was cancelled (the client went away)
                         continue
-                    if error is None:
-                        done.set_result(None)
+                    if isinstance(result, BaseException):
+                        done.set_exception(_fresh(result))
                     else:
-                        done.set_exception(_fresh(error))
+                        done.set_result(result)
         finally:
             if loop is self._loop:
                 self._writing = False
+
+
+class LoopGroupCommit(LoopBatches[_Item, None]):
+    """Group commit for an event loop: the items its requests submit, written in batches by
+    ``write_batch`` (one transaction) on ``executor``, one batch at a time. Each ``submit``
+    returns once its own item is committed, or raises the batch's error."""
+
+    def __init__(self, write_batch: Callable[[list[_Item]], None], executor: Executor) -> None:
+        def run(items: list[_Item]) -> list[None]:
+            write_batch(items)
+            return [None] * len(items)
+
+        super().__init__(run, executor)
 
 
 def _fresh(error: BaseException) -> BaseException:

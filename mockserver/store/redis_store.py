@@ -19,18 +19,19 @@ Every operation that must be atomic is one command, a ``MULTI`` block or a Lua s
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from concurrent.futures import Executor
+from dataclasses import dataclass, replace
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
-import redis.asyncio
 
 from mockserver.core.lifecycle import ReportRecord
 from mockserver.store.base import JournalEntry, StoreError
 from mockserver.store.codec import entry_from_json, entry_to_json, record_from_json, record_to_json
+from mockserver.store.group_commit import LoopBatches
 
-__all__ = ["DEFAULT_PREFIX", "RedisLoopClient", "RedisStore", "split_redis_url"]
+__all__ = ["DEFAULT_PREFIX", "PollCall", "RedisPollBatches", "RedisStore", "split_redis_url"]
 
 DEFAULT_PREFIX = "mockserver"
 #: Seconds to connect, and to wait for any answer, before the store counts as down.
@@ -131,8 +132,6 @@ class RedisStore:
         client_url, prefix = split_redis_url(url)
         self.prefix = prefix + ":"
         self.journal_size = journal_size
-        #: The connection URL without the mock's own ``prefix`` parameter.
-        self.client_url = client_url
         try:
             self._redis = redis.Redis.from_url(
                 client_url,
@@ -219,10 +218,32 @@ class RedisStore:
         ]
         return keys, [owner, repr(expected), before, after, self.journal_size]
 
-    def loop_client(self) -> RedisLoopClient:
-        """A client of this store for the calling thread's event loop (see
-        :class:`RedisLoopClient`); the caller closes it (:meth:`RedisLoopClient.aclose`)."""
-        return RedisLoopClient(self)
+    def report_numbers_and_entries(
+        self, polls: list[PollCall]
+    ) -> list[tuple[ReportRecord | None, float, bool] | BaseException]:
+        """:meth:`report_number_and_entry` of each poll, in one round trip (one pipeline of
+        the poll's script); per poll, its answer, or the error of that poll alone."""
+        calls = [
+            self._poll_keys_and_args(p.report_id, p.key, p.owner, p.expected, p.entry, p.count)
+            for p in polls
+        ]
+        replies: list[Any] = [None] * len(calls)
+        pending = list(range(len(calls)))
+        for attempt in range(2):
+            with self._redis.pipeline(transaction=False) as pipe:
+                for index in pending:
+                    keys, args = calls[index]
+                    pipe.evalsha(self._report_number_and_entry.sha, len(keys), *keys, *args)
+                for index, reply in zip(pending, pipe.execute(raise_on_error=False), strict=True):
+                    replies[index] = reply
+            # A Redis that restarted has forgotten the script: load it, and run those again.
+            pending = [i for i in pending if isinstance(replies[i], redis.exceptions.NoScriptError)]
+            if not pending or attempt:
+                break
+            self._redis.script_load(_REPORT_NUMBER_AND_ENTRY)
+        return [
+            reply if isinstance(reply, BaseException) else _poll_reply(reply) for reply in replies
+        ]
 
     def _records(self, report_ids: list[str]) -> list[ReportRecord]:
         if not report_ids:
@@ -347,26 +368,31 @@ def _poll_reply(reply: Any) -> tuple[ReportRecord | None, float, bool]:
     return record, 0.0 if number is None else float(number), bool(written)
 
 
-class RedisLoopClient:
-    """The poll's one round trip, awaited on an event loop instead of a thread.
+@dataclass(frozen=True)
+class PollCall:
+    """The arguments of one :meth:`RedisStore.report_number_and_entry`."""
 
-    A served worker answers most polls on its event loop; with the blocking client each poll
-    took a hop to a pool thread and back for its one Lua call, which cost more than the call.
-    This client (``redis.asyncio``, its own connections, bound to the loop that first uses
-    it) runs the same script with the same keys, so the two clients never disagree; its
-    timeouts are the blocking client's, and a Redis that does not answer fails the await
-    (``redis.RedisError``), not the loop.
+    report_id: str
+    key: str
+    owner: str
+    expected: float
+    entry: JournalEntry
+    count: str
+
+
+class RedisPollBatches:
+    """The poll's round trip for an event loop (a :class:`LoopPollStore`), in batches.
+
+    A served worker answers most polls on its event loop. Handing each poll's one Lua call
+    to a pool thread cost more than the call (measured: ~190 µs of CPU per poll, against
+    ~50 µs in batches; ``redis.asyncio`` per call cost as much as the thread): here the
+    polls in flight on the loop go together, as one pipeline of the same script, in one
+    round trip made by ``executor``'s thread, while the next polls queue. A Redis that is
+    down fails every poll of the batch with its error (the outage's 503).
     """
 
-    def __init__(self, store: RedisStore) -> None:
-        self._store = store
-        self._redis = redis.asyncio.Redis.from_url(  # it owns its pool: aclose() closes it
-            store.client_url,
-            decode_responses=True,
-            socket_connect_timeout=_CONNECT_TIMEOUT,
-            socket_timeout=_SOCKET_TIMEOUT,
-        )
-        self._script = self._redis.register_script(_REPORT_NUMBER_AND_ENTRY)
+    def __init__(self, store: RedisStore, executor: Executor) -> None:
+        self._batches = LoopBatches(store.report_numbers_and_entries, executor)
 
     async def report_number_and_entry(
         self,
@@ -378,13 +404,8 @@ class RedisLoopClient:
         entry: JournalEntry,
         count: str,
     ) -> tuple[ReportRecord | None, float, bool]:
-        """:meth:`RedisStore.report_number_and_entry`, awaited."""
-        keys, args = self._store._poll_keys_and_args(report_id, key, owner, expected, entry, count)
-        return _poll_reply(await self._script(keys=keys, args=args))
-
-    async def aclose(self) -> None:
-        """Close this client's connections (on the loop that used them)."""
-        await self._redis.aclose()
+        """:meth:`RedisStore.report_number_and_entry`, awaited with the others in flight."""
+        return await self._batches.submit(PollCall(report_id, key, owner, expected, entry, count))
 
 
 def _record_from_fields(body: str, cancelled_at: str | None) -> ReportRecord:

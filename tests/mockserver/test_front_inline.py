@@ -8,14 +8,15 @@ import asyncio
 import json
 import sqlite3
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
+import redis
 from flask import Flask
 
 from mockserver.app import backend_of
 from mockserver.asgi_front import BufferedWsgiFront, FrontLimits
-from mockserver.serving import WORKER_HEADER, RedisLoopPolls, inline_polls
+from mockserver.serving import WORKER_HEADER, inline_polls
 from mockserver.store.redis_store import RedisStore
 from mockserver.store.sqlite import SQLiteStore
 
@@ -43,12 +44,9 @@ def serve_together(
     front: BufferedWsgiFront,
     paths: list[str],
     on_start: Callable[[], object] = lambda: None,
-    *,
-    after: Callable[[], Awaitable[object]] | None = None,
 ) -> list[dict[str, Any]]:
     """GET requests of ``paths`` through the ASGI front, all in flight on one loop at once;
-    ``on_start`` is called as each answer starts to go out, ``after`` awaited on the same
-    loop once all are answered."""
+    ``on_start`` is called as each answer starts to go out."""
 
     async def one(path: str) -> dict[str, Any]:
         sent: list[dict[str, Any]] = []
@@ -65,11 +63,7 @@ def serve_together(
         return _answer_of(sent)
 
     async def all_of() -> list[dict[str, Any]]:
-        try:
-            return list(await asyncio.gather(*(one(path) for path in paths)))
-        finally:
-            if after is not None:
-                await after()
+        return list(await asyncio.gather(*(one(path) for path in paths)))
 
     return asyncio.run(all_of())
 
@@ -261,53 +255,57 @@ def test_a_sqlite_poll_the_loop_cannot_read_at_once_is_served_by_the_pool(
     backend_of(app).state.close()
 
 
-def _blocking_calls(store: Any) -> list[str]:
-    """The names of ``store``'s methods called from now on (each still does its work)."""
-    calls: list[str] = []
+def _store_calls(store: Any) -> list[tuple[str, str]]:
+    """``(method, thread)`` of each call of ``store``'s methods from now on (each still
+    does its work)."""
+    calls: list[tuple[str, str]] = []
     for name in dir(store):
         method = getattr(store, name)
-        if name.startswith("_") or not callable(method) or name == "loop_client":
+        if name.startswith("_") or not callable(method):
             continue
 
         def noting(*args: Any, _name: str = name, _method: Any = method, **kwargs: Any) -> Any:
-            calls.append(_name)
+            calls.append((_name, threading.current_thread().name))
             return _method(*args, **kwargs)
 
         setattr(store, name, noting)
     return calls
 
 
-def test_redis_polls_are_answered_on_the_loop_in_one_awaited_round_trip(
+def test_redis_polls_are_answered_on_the_loop_in_one_round_trip_per_batch(
     new_store_url: Callable[[str], str],
 ) -> None:
     app = make_app(STORE=new_store_url("redis"))
+    calls = _store_calls(backend_of(app).state.store)
     threads: list[str] = []
     front, report_id = _front_and_report(app, threads)
-    inline = front.inline
-    assert isinstance(inline, RedisLoopPolls)
-    blocking = _blocking_calls(backend_of(app).state.store)
+    calls.clear()
     paths = [f"/api/reports/{report_id}"] * 8
-    answers = serve_together(front, paths, after=inline.aclose)
+    answers = serve_together(front, paths)
     assert [answer["status"] for answer in answers] == [200] * 8
     assert {answer["body"]["data"]["id"] for answer in answers} == {report_id}
     assert all(answer["headers"][WORKER_HEADER.lower().encode()].isdigit() for answer in answers)
-    assert blocking == [] and len(threads) == 1  # no blocking store call, no pool thread
+    assert len(threads) == 1  # no poll reached the pool
+    # The loop made no store call itself: the polls in flight went in batches, each one
+    # pipeline (one round trip) made by the worker's Redis thread.
+    assert {call for call in calls} == {("report_numbers_and_entries", "mock-redis_0")}
+    assert len(calls) < len(paths)
     assert _polls_journaled(app, report_id) == (8, 8.0)
     # A poll the caches cannot answer (an unknown id: maybe a case id) goes to the pool.
-    unknown = serve_together(front, ["/api/reports/rpt_unknown"], after=inline.aclose)
+    unknown = serve_together(front, ["/api/reports/rpt_unknown"])
     assert unknown[0]["status"] == 200 and unknown[0]["body"] == {"success": True, "data": None}
     assert len(threads) == 2
-    # Completed (signed URLs, the structured report): still no blocking store call, once a
-    # poll through the pool has brought the caches up to the advanced clock.
+    # Completed (signed URLs, the structured report): the same, once a poll through the
+    # pool has brought the caches up to the advanced clock.
     advanced = serve(front, "POST", "/_mock/clock/advance", json.dumps({"seconds": 900}).encode())
     assert advanced["status"] == 200
-    assert serve_together(front, paths[:1], after=inline.aclose)[0]["status"] == 200
-    blocking.clear()
+    assert serve_together(front, paths[:1])[0]["status"] == 200
+    calls.clear()
     threads.clear()
-    completed = serve_together(front, paths[:4], after=inline.aclose)
+    completed = serve_together(front, paths[:4])
     assert {answer["body"]["data"]["status"] for answer in completed} == {"completed"}
     assert all(answer["body"]["data"]["output"]["pdf_url"] for answer in completed)
-    assert blocking == [] and threads == []
+    assert {call[0] for call in calls} == {"report_numbers_and_entries"} and threads == []
     backend_of(app).state.close()
 
 
@@ -317,20 +315,18 @@ def test_a_redis_poll_on_the_loop_during_an_outage_is_a_503_at_once(
     app = make_app(STORE=new_store_url("redis"))
     threads: list[str] = []
     front, report_id = _front_and_report(app, threads)
-    inline = front.inline
-    assert isinstance(inline, RedisLoopPolls)
     store = backend_of(app).state.store
     assert isinstance(store, RedisStore)
-    reachable = store.client_url
-    store.client_url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens: Redis is down
-    refused = serve_together(front, [f"/api/reports/{report_id}"], after=inline.aclose)[0]
+    reachable = store._redis
+    store._redis = redis.Redis(port=free_port())  # nothing listens there: Redis is down
+    refused = serve_together(front, [f"/api/reports/{report_id}"])[0]
     assert refused["status"] == 503 and refused["headers"][b"retry-after"] == b"1"
     assert (
         refused["body"]["success"] is False
         and "redis store is unavailable" in refused["body"]["error"]
     )
     assert len(threads) == 1  # answered on the loop: the store was not asked twice
-    store.client_url = reachable  # Redis is back: the next poll is written and answered
-    answered = serve_together(front, [f"/api/reports/{report_id}"], after=inline.aclose)[0]
+    store._redis = reachable  # Redis is back: the next poll is written and answered
+    answered = serve_together(front, [f"/api/reports/{report_id}"])[0]
     assert answered["status"] == 200 and _polls_journaled(app, report_id) == (1, 1.0)
     backend_of(app).state.close()

@@ -6,7 +6,6 @@ backend; a new backend is done when it passes this file and the API suite.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -249,44 +248,42 @@ def test_a_redis_report_written_without_its_scenario_field_is_polled_in_one_trip
     store.close()
 
 
-def test_the_redis_loop_client_keeps_a_poll_entry_only_when_the_guess_holds(
+def test_redis_polls_in_one_pipeline_keep_each_entry_only_when_its_guess_holds(
     new_store_url: Callable[[str], str],
 ) -> None:
-    """The event loop's client runs the blocking client's script: the same answers."""
-    from mockserver.store.redis_store import RedisStore
+    """The event loop's batches run the one-poll script: the same answer for each poll,
+    and a Redis that forgot the script (restarted) is given it again."""
+    from mockserver.store.redis_store import PollCall, RedisStore
 
     store = open_store(new_store_url("redis"))
     assert isinstance(store, RedisStore)
     store.add_report(replace(make_record("rpt_1"), scenario="slow"))
     store.add_to_number("version", 3)
     guessed = JournalEntry("GET", "/api/reports/rpt_1", "a=1", 200, 7.0, "rpt_1", None)
+    store._redis.script_flush()  # as after a restart of Redis
 
-    async def polls() -> list[tuple[bool, float | None]]:
-        client = store.loop_client()
-        seen: list[tuple[bool, float | None]] = []
-        try:
-            for report_id, owner, expected in [
-                ("rpt_1", "owner-b", 3.0),  # another tenant's report
-                ("rpt_1", "owner-a", 2.0),  # the caches are stale
-                ("rpt_unknown", "owner-a", 3.0),
-                ("rpt_1", "owner-a", 3.0),
-            ]:
-                record, number, written = await client.report_number_and_entry(
-                    report_id,
-                    "version",
-                    owner=owner,
-                    expected=expected,
-                    entry=guessed,
-                    count="polls",
-                )
-                assert record == store.get_report(report_id) and number == 3.0
-                seen.append((written, store.number("polls")))
-        finally:
-            await client.aclose()
-        return seen
+    def call(report_id: str, owner: str, expected: float) -> PollCall:
+        return PollCall(report_id, "version", owner, expected, guessed, "polls")
 
-    assert asyncio.run(polls()) == [(False, 0.0), (False, 0.0), (False, 0.0), (True, 1.0)]
-    assert store.requests(10) == ([replace(guessed, scenario="slow")], 1)
+    answers = store.report_numbers_and_entries(
+        [
+            call("rpt_1", "owner-b", 3.0),  # another tenant's report
+            call("rpt_1", "owner-a", 2.0),  # the caches are stale
+            call("rpt_unknown", "owner-a", 3.0),
+            call("rpt_1", "owner-a", 3.0),
+            call("rpt_1", "owner-a", 3.0),
+        ]
+    )
+    record = store.get_report("rpt_1")
+    assert answers == [
+        (record, 3.0, False),
+        (record, 3.0, False),
+        (None, 3.0, False),
+        (record, 3.0, True),
+        (record, 3.0, True),
+    ]
+    assert store.requests(10) == ([replace(guessed, scenario="slow")] * 2, 2)
+    assert store.number("polls") == 2
     store.close()
 
 
