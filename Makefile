@@ -57,6 +57,7 @@ check: lint typecheck test
 bench: setup
 	$(PY) bench/run.py --output bench/RESULTS.md
 	$(PY) bench/ceiling.py --output bench/RESULTS-ceiling.md
+	$(PY) bench/redis_polls.py
 	$(PY) bench/contract_kit.py
 
 .PHONY: clean
