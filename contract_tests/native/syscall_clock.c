@@ -16,7 +16,8 @@
  * runtime fall back to the clock_gettime system call.
  *
  *  - clock_gettime / gettimeofday / time: answered from RMK_CLOCK_SHM, the call is skipped.
- *  - nanosleep / clock_nanosleep: the thread is held at its stop with a virtual deadline.
+ *  - nanosleep / clock_nanosleep: the thread is held at its stop with a virtual deadline (one
+ *    shorter than SPIN_SLEEP_NS, a runtime's spin back-off, returns at once).
  *  - futex, epoll_wait, epoll_pwait(2), poll, ppoll, select, pselect6 with a timeout: the call
  *    runs with no timeout (so wake-ups and ready descriptors end it as usual) and has a virtual
  *    deadline; when virtual time reaches it, the thread is interrupted (PTRACE_INTERRUPT) and
@@ -66,6 +67,14 @@
 #define EXIT_TRACER_FAILED 120
 #define EXIT_STOPPED 125
 #define NS 1000000000LL
+/*
+ * A relative sleep shorter than this is a runtime's spin back-off, not a program's wait (Go's
+ * scheduler sleeps 3 us in runqgrab while it steals work, and sysmon starts at 20 us): it
+ * returns at once and moves no virtual time. Counted as time, it made a Go client's waits
+ * drift by microseconds whenever the scheduler happened to spin (more often on a loaded
+ * machine), so a 5 s poll interval was sometimes 5.000003 s.
+ */
+#define SPIN_SLEEP_NS 100000LL
 
 enum wait_kind {
     RUNNING = 0, /* not in a wait of ours */
@@ -348,7 +357,10 @@ static void hold_sleep(struct task *t, struct user_regs_struct *regs) {
         if (regs->rsi & TIMER_ABSTIME) deadline = virtual_monotonic() + (length - now_on(kind));
         else deadline = virtual_monotonic() + length;
     }
-    if (deadline <= virtual_monotonic()) { skip_syscall(t->tid, regs, 0); return; }
+    if (deadline <= virtual_monotonic() || deadline - virtual_monotonic() < SPIN_SLEEP_NS) {
+        skip_syscall(t->tid, regs, 0);
+        return;
+    }
     t->kind = HELD;
     t->deadline = deadline;
     t->entry = *regs;
