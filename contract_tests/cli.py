@@ -172,17 +172,16 @@ def _run(arguments: argparse.Namespace) -> CheckResult:
 
 
 def _run_workflow(arguments: argparse.Namespace) -> CheckResult:
-    if arguments.examples_from:
-        raise UsageError(
-            "--examples-from gives one report's recorded lifecycle to a poller or consumer; "
-            "a workflow check chooses its own plans: leave --examples-from out"
-        )
     if arguments.workflow_cmd:
         examples = (
             DEFAULT_WORKFLOW_COMMAND_EXAMPLES if arguments.examples is None else arguments.examples
         )
         return check_workflow_command(
-            arguments.workflow_cmd, examples=examples, seed=arguments.seed, strict=arguments.strict
+            arguments.workflow_cmd,
+            examples=examples,
+            seed=arguments.seed,
+            strict=arguments.strict,
+            examples_from=arguments.examples_from,
         )
     examples = DEFAULT_WORKFLOW_EXAMPLES if arguments.examples is None else arguments.examples
     return check_workflow(
@@ -190,4 +189,5 @@ def _run_workflow(arguments: argparse.Namespace) -> CheckResult:
         examples=examples,
         seed=arguments.seed,
         strict=arguments.strict,
+        examples_from=arguments.examples_from,
     )
