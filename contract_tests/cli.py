@@ -115,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="PATH",
         help="a scenario file (mockserver record, GET /_mock/requests?format=scenario) or a "
-        "directory of them: each recorded lifecycle runs as an explicit example (repeatable)",
+        "directory of them: each recorded lifecycle runs as an explicit example, replayed by "
+        "the mock as recorded (for --workflow, each completed one) (repeatable)",
     )
     add_verify_parser(commands)
     return parser
