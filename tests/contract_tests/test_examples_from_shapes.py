@@ -23,8 +23,12 @@ from recorded_lifecycle_clients import (
 from clients_under_test.exponential_backoff import wait_for_report
 from clients_under_test.workflow import run_workflow
 from contract_tests import check_client, check_consumer, check_workflow
+from contract_tests.checks import WORKFLOW_RULES
 from contract_tests.harness import MockBackend
-from contract_tests.scenario_examples import scenario_lifecycles
+from contract_tests.scenario_examples import scenario_lifecycles, scenario_workflow_plans
+from contract_tests.workflow_harness import WorkflowBackend
+
+REFERENCE_SCRIPT = f"bash {Path(__file__).parents[2] / 'clients_under_test' / 'workflow.sh'}"
 
 TIMELINE: list[dict[str, Any]] = [
     {"after_seconds": 0, "status": "pending", "progress": {"message": "Starting analysis..."}},
@@ -168,3 +172,45 @@ def test_a_workflow_that_saves_the_404_as_a_document_is_caught(tmp_path: Path) -
     assert "answered 404 (as recorded)" in violation.received
     assert ".docx" in violation.received
     assert "scenario file: prod_missing_docx" in violation.lifecycle_text
+
+
+def test_the_bash_workflow_exits_1_on_the_recorded_404_and_saves_only_the_pdf(
+    tmp_path: Path,
+) -> None:
+    path = _write(tmp_path, NO_REPORT_EXTRA_FIELDS, MISSING_DOCX)
+    plans = {plan.path: plan for plan in scenario_workflow_plans(path)}
+    assert plans["scenario file: prod_output_shape"].missing_documents == frozenset()
+    plan = plans["scenario file: prod_missing_docx"]
+    backend = WorkflowBackend(scenario_files=[path])
+    try:
+        run = backend.run_workflow_command(REFERENCE_SCRIPT, plan, "case_wf_beta")
+    finally:
+        backend.close()
+    assert not run.did_return and "could not download" in str(run.raised)
+    assert [f.name.rsplit(".", 1)[1] for f in run.saved] == ["pdf"]
+    assert [d.status for d in run.of_kind("download") if d.document == "docx"] == [404] * 5
+    assert WORKFLOW_RULES["downloads_both_documents"].check(run) is None
+
+
+def test_a_workflow_that_skips_the_404_and_finishes_is_caught(tmp_path: Path) -> None:
+    def skips_missing(case_id: str, *, base_url: str, api_key: str, output_dir: str) -> int:
+        """Saves what answered 200, says nothing of the rest (planted bug)."""
+        saves_whatever_the_url_answers(
+            case_id, base_url=base_url, api_key=api_key, output_dir=output_dir
+        )
+        for saved in Path(output_dir).iterdir():
+            if saved.read_bytes().startswith(b"{"):
+                saved.unlink()  # the 404's envelope: not a document, so not kept
+        return 0
+
+    path = _write(tmp_path, MISSING_DOCX)
+    (plan,) = scenario_workflow_plans(path)
+    backend = WorkflowBackend(scenario_files=[path])
+    try:
+        run = backend.run_workflow(skips_missing, plan, "case_wf_beta")
+    finally:
+        backend.close()
+    finding = WORKFLOW_RULES["downloads_both_documents"].check(run)
+    assert finding is not None, run.describe_requests()
+    assert "as if its documents were saved" in finding.received
+    assert "DOCX could not be downloaded" in finding.expected
