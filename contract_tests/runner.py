@@ -219,7 +219,15 @@ def _count(result: CheckResult, lifecycle: Lifecycle) -> None:
         result.coverage[f"fault: {fault.kind}"] += 1
     terminal = lifecycle.terminal
     if terminal is not None and terminal.status == "completed":
-        result.coverage[report_shape_family(lifecycle.report, lifecycle.derive_report)] += 1
+        fields = lifecycle.output_fields
+        if fields is not None and "report" not in fields:
+            result.coverage["report: absent"] += 1  # as a scenario file recorded it
+        else:
+            result.coverage[report_shape_family(lifecycle.report, lifecycle.derive_report)] += 1
+        if fields is not None and set(fields) - {"pdf_url", "docx_url", "report"}:
+            result.coverage["output: unknown extra fields"] += 1
+        if lifecycle.missing_documents:
+            result.coverage["documents: a 404 as recorded"] += 1
 
 
 def select_rules(

@@ -116,6 +116,9 @@ def test_the_reference_client_passes_every_recorded_shape(tmp_path: Path) -> Non
     assert result.passed, result.violations
     assert result.coverage["path: scenario file: prod_output_shape"] == 1
     assert result.coverage["path: scenario file: prod_missing_docx"] == 1
+    assert result.coverage["report: absent"] == 1
+    assert result.coverage["output: unknown extra fields"] == 1
+    assert result.coverage["documents: a 404 as recorded"] == 1
 
 
 def test_a_consumer_gets_the_output_as_recorded(tmp_path: Path) -> None:
