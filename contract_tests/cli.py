@@ -115,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="PATH",
         help="a scenario file (mockserver record, GET /_mock/requests?format=scenario) or a "
-        "directory of them: each recorded lifecycle runs as an explicit example (repeatable)",
+        "directory of them: each recorded lifecycle runs as an explicit example, replayed by "
+        "the mock as recorded (for --workflow, each completed one) (repeatable)",
     )
     add_verify_parser(commands)
     return parser
@@ -172,17 +173,16 @@ def _run(arguments: argparse.Namespace) -> CheckResult:
 
 
 def _run_workflow(arguments: argparse.Namespace) -> CheckResult:
-    if arguments.examples_from:
-        raise UsageError(
-            "--examples-from gives one report's recorded lifecycle to a poller or consumer; "
-            "a workflow check chooses its own plans: leave --examples-from out"
-        )
     if arguments.workflow_cmd:
         examples = (
             DEFAULT_WORKFLOW_COMMAND_EXAMPLES if arguments.examples is None else arguments.examples
         )
         return check_workflow_command(
-            arguments.workflow_cmd, examples=examples, seed=arguments.seed, strict=arguments.strict
+            arguments.workflow_cmd,
+            examples=examples,
+            seed=arguments.seed,
+            strict=arguments.strict,
+            examples_from=arguments.examples_from,
         )
     examples = DEFAULT_WORKFLOW_EXAMPLES if arguments.examples is None else arguments.examples
     return check_workflow(
@@ -190,4 +190,5 @@ def _run_workflow(arguments: argparse.Namespace) -> CheckResult:
         examples=examples,
         seed=arguments.seed,
         strict=arguments.strict,
+        examples_from=arguments.examples_from,
     )

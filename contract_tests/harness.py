@@ -25,7 +25,8 @@ import os
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from contract_tests.clock_following import (
@@ -203,9 +204,11 @@ class MockBackend:
         *,
         time_scale: float = 0.0,
         middleware: Callable[[WsgiApp], WsgiApp] | None = None,
+        scenario_files: Sequence[str | Path] = (),
     ) -> None:
         """``middleware`` wraps the app the loopback server serves (the kit's own calls of
-        the control API reach the bare app)."""
+        the control API reach the bare app); ``scenario_files`` are loaded by the mock, so a
+        lifecycle with a ``scenario_file`` is replayed by the mock as recorded."""
         from mockserver import create_app
 
         self.time_scale = time_scale
@@ -214,6 +217,8 @@ class MockBackend:
             "JOURNAL_SIZE": 10,
             "VALIDATE_RESPONSES": "off",
         }
+        if scenario_files:
+            config["SCENARIO_FILES"] = [str(path) for path in scenario_files]
         if time_scale == 0:
             config["START_TIME"] = KIT_START_TIME
         self.app = create_app(config)
@@ -237,10 +242,13 @@ class MockBackend:
 
     # --- control (in the server's loop) -------------------------------------------------
 
-    def _control_here(self, method: str, path: str, body: Any = None) -> Any:
-        """Call the control API in-process (a bare WSGI call: it runs once per sleep)."""
+    def _control_here(
+        self, method: str, path: str, body: Any = None, headers: Mapping[str, str] | None = None
+    ) -> Any:
+        """Call the mock in-process (a bare WSGI call: it runs once per sleep): the control
+        API, or the create of a report that replays a scenario file."""
         data = b"" if body is None else json.dumps(body).encode()
-        environ = {
+        environ: dict[str, Any] = {
             "REQUEST_METHOD": method,
             "SCRIPT_NAME": "",
             "PATH_INFO": path,
@@ -259,6 +267,8 @@ class MockBackend:
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
         }
+        for name, value in (headers or {}).items():
+            environ["HTTP_" + name.upper().replace("-", "_")] = value
         status: list[str] = []
 
         def start_response(line: str, headers: Any, exc_info: Any = None) -> Any:
@@ -272,7 +282,7 @@ class MockBackend:
             close = getattr(answer, "close", None)
             if close is not None:
                 close()
-        if not status[0].startswith("200"):
+        if not status[0].startswith("20"):
             raise UsageError(f"the mock refused {method} {path}: {payload}")
         return payload["data"]
 
@@ -304,9 +314,13 @@ class MockBackend:
             self._advance_mock_clock(math.ceil(now) - now)  # reports are created on whole seconds
         if lifecycle.not_found:
             return f"rpt_missing_{case_id}", self._read_mock_clock()
-        created = self._control_here(
-            "POST", "/_mock/reports", lifecycle.script(api_key=API_KEY, case_id=case_id)
-        )
+        if lifecycle.scenario_file is not None:  # the mock replays the file as recorded
+            headers, body = lifecycle.replay_request(api_key=API_KEY, case_id=case_id)
+            created = self._control_here("POST", "/api/reports", body, headers)
+        else:
+            created = self._control_here(
+                "POST", "/_mock/reports", lifecycle.script(api_key=API_KEY, case_id=case_id)
+            )
         if lifecycle.faults:
             rules = [fault.rule() for fault in lifecycle.faults]
             self._control_here("PUT", "/_mock/faults", {"rules": rules})

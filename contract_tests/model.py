@@ -14,6 +14,7 @@ __all__ = [
     "FAULT_KINDS",
     "GIVE_UP_LIMIT_SECONDS",
     "RATE_LIMIT_RETRY_AFTER_RANGE",
+    "REPLAY_HEADER",
     "TIMEOUT_MARGIN_SECONDS",
     "Analysis",
     "InjectedFault",
@@ -29,6 +30,8 @@ DOCUMENTED_TIMEOUTS: dict[str, float] = {
     "biomechanics": 600.0,
     "demo": 120.0,
 }
+#: The mock's header that makes a new report replay a loaded scenario file (``file:NAME``).
+REPLAY_HEADER = "X-Mock-Scenario"
 #: Slack the rules allow around the documented timeouts.
 TIMEOUT_MARGIN_SECONDS = 30.0
 #: A client that polls longer than this is "polling for ever".
@@ -95,7 +98,15 @@ class Observation:
 
 @dataclass(frozen=True)
 class Lifecycle:
-    """One generated path. ``path`` names its family for the coverage table."""
+    """One generated path. ``path`` names its family for the coverage table.
+
+    ``scenario_file`` names a scenario file the mock loaded (``--examples-from``): the report
+    is then created through ``POST /api/reports`` with ``X-Mock-Scenario: file:NAME`` and the
+    mock replays the file as recorded, the completed output in its recorded shape included
+    (``output_fields``, in order: ``report`` may be absent, extra fields present) and a 404
+    for each of ``missing_documents``. ``timeline``, ``report`` and ``extra_fields`` then
+    describe what it serves, for the rules and for people.
+    """
 
     path: str
     analysis: Analysis
@@ -104,6 +115,9 @@ class Lifecycle:
     derive_report: bool = True
     extra_fields: Mapping[str, Any] = field(default_factory=dict)
     faults: tuple[InjectedFault, ...] = ()
+    scenario_file: str | None = None
+    output_fields: tuple[str, ...] | None = None
+    missing_documents: frozenset[str] = frozenset()
 
     @property
     def not_found(self) -> bool:
@@ -151,6 +165,33 @@ class Lifecycle:
             body["extra_fields"] = dict(self.extra_fields)
         return body
 
+    def replay_request(
+        self, *, api_key: str, case_id: str
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        """The headers and body of the ``POST /api/reports`` that makes the mock replay this
+        lifecycle's scenario file (only for a ``scenario_file`` lifecycle)."""
+        if self.scenario_file is None:
+            raise ValueError(f"{self.path} replays no scenario file: script it instead")
+        headers = {"X-API-Key": api_key, REPLAY_HEADER: f"file:{self.scenario_file}"}
+        return headers, {"case_id": case_id, "type": "technical_report"}
+
+    def _describe_output(self) -> list[str]:
+        if self.derive_report:
+            content = "output.report: the mock's own structured report"
+        elif self.report is None:
+            content = "output.report: null"
+        else:
+            types = [s.get("type") for s in self.report.get("sections", [])]
+            content = f"output.report sections: {types}"
+        if self.output_fields is None:
+            return [content]
+        lines = [f"output fields as recorded, in order: {list(self.output_fields)}"]
+        if "report" in self.output_fields:
+            lines.append(content)
+        for document in sorted(self.missing_documents):
+            lines.append(f"the {document.upper()} download answers 404, as recorded")
+        return lines
+
     def describe(self) -> str:
         """A readable multi-line account, for failure reports."""
         if self.not_found:
@@ -162,14 +203,7 @@ class Lifecycle:
         if self.terminal is None:
             lines.append("    (never reaches a terminal status)")
         if self.terminal is not None and self.terminal.status == "completed":
-            if self.derive_report:
-                content = "output.report: the mock's own structured report"
-            elif self.report is None:
-                content = "output.report: null"
-            else:
-                types = [s.get("type") for s in self.report.get("sections", [])]
-                content = f"output.report sections: {types}"
-            lines.append(f"    {content}")
+            lines += [f"    {line}" for line in self._describe_output()]
         if self.extra_fields:
             lines.append(f"    unknown extra fields on the report: {sorted(self.extra_fields)}")
         lines += [f"    injected fault on {fault.describe()}" for fault in self.faults]

@@ -103,14 +103,23 @@ class ContractKit:
             check_command(command, examples=budget, seed=self.seed, examples_from=examples_from)
         )
 
-    def check_workflow(self, workflow: Callable[..., Any], *, strict: bool = False) -> Any:
+    def check_workflow(
+        self, workflow: Callable[..., Any], *, strict: bool = False, examples_from: Any = None
+    ) -> Any:
         """Check a whole workflow ``workflow(case_id, *, base_url, api_key, output_dir)``;
-        ``strict`` adds transient faults on downloads."""
+        ``strict`` adds transient faults on downloads; ``examples_from`` a plan per completed
+        scenario file."""
         from contract_tests.workflow_runner import DEFAULT_WORKFLOW_EXAMPLES, check_workflow
 
         budget = self._budget(DEFAULT_WORKFLOW_EXAMPLES)
         return self._verdict(
-            check_workflow(workflow, examples=budget, seed=self.seed, strict=strict)
+            check_workflow(
+                workflow,
+                examples=budget,
+                seed=self.seed,
+                strict=strict,
+                examples_from=examples_from,
+            )
         )
 
 

@@ -36,6 +36,7 @@ from contract_tests.runs import ClientRun, RunRecord
 from contract_tests.scenario_examples import (
     ExamplesFrom,
     scenario_consumer_reports,
+    scenario_file_paths,
     scenario_lifecycles,
 )
 from contract_tests.strategies import completed_report_data, lifecycles, strict_lifecycles
@@ -218,7 +219,15 @@ def _count(result: CheckResult, lifecycle: Lifecycle) -> None:
         result.coverage[f"fault: {fault.kind}"] += 1
     terminal = lifecycle.terminal
     if terminal is not None and terminal.status == "completed":
-        result.coverage[report_shape_family(lifecycle.report, lifecycle.derive_report)] += 1
+        fields = lifecycle.output_fields
+        if fields is not None and "report" not in fields:
+            result.coverage["report: absent"] += 1  # as a scenario file recorded it
+        else:
+            result.coverage[report_shape_family(lifecycle.report, lifecycle.derive_report)] += 1
+        if fields is not None and set(fields) - {"pdf_url", "docx_url", "report"}:
+            result.coverage["output: unknown extra fields"] += 1
+        if lifecycle.missing_documents:
+            result.coverage["documents: a 404 as recorded"] += 1
 
 
 def select_rules(
@@ -304,7 +313,7 @@ def check_client(
     validate_budget(examples, seed)
     _validate_client(client)
     recorded = scenario_lifecycles(examples_from)
-    backend = MockBackend()
+    backend = MockBackend(scenario_files=scenario_file_paths(examples_from))
     try:
         name = (
             f"{getattr(client, '__module__', '?')}:{getattr(client, '__qualname__', repr(client))}"
@@ -359,7 +368,7 @@ def check_command(
             f"command={command!r} has no {{report_id}}: write e.g. 'node client.js {{report_id}}'"
         )
     recorded = scenario_lifecycles(examples_from)
-    backend = MockBackend()
+    backend = MockBackend(scenario_files=scenario_file_paths(examples_from))
     try:
         return _run_lifecycles(
             command,
@@ -395,7 +404,9 @@ def check_consumer(
     )
 
     def run_one(data: dict[str, Any]) -> None:
-        result.coverage[report_shape_family(data["output"]["report"])] += 1
+        recorded_without = "report" not in data["output"]  # a scenario file showed none
+        shape = "report: absent" if recorded_without else None
+        result.coverage[shape or report_shape_family(data["output"]["report"])] += 1
         raised: BaseException | None = None
         try:
             consumer(data)
@@ -405,9 +416,13 @@ def check_consumer(
             try:
                 rule.enforce(data, raised)
             except RuleViolation as violation:
-                report = data["output"]["report"]
+                report = data["output"].get("report")
                 violation.lifecycle_text = "  output.report: " + (
-                    "null" if report is None else str([s["type"] for s in report["sections"]])
+                    "absent (as recorded)"
+                    if recorded_without
+                    else "null"
+                    if report is None
+                    else str([s["type"] for s in report["sections"]])
                 )
                 raise
 

@@ -225,10 +225,46 @@ def _saved_text(run: WorkflowRun) -> str:
     return ", ".join(f"{f.name} ({f.head[:4]!r}...)" for f in run.saved) or "nothing"
 
 
+def _broken_documents(run: WorkflowRun, report_id: str) -> list[str]:
+    """Saved files that pass for a document (named .pdf or .docx, or an error envelope's
+    JSON) but hold no bytes a signed URL of the report served whole."""
+    served = run.served_digests(report_id, "pdf") | run.served_digests(report_id, "docx")
+    return [
+        f.name
+        for f in run.saved
+        if f.digest not in served
+        and (f.name.lower().endswith((".pdf", ".docx")) or f.head.startswith(b"{"))
+    ]
+
+
+def _recorded_missing(run: WorkflowRun, report_id: str) -> Finding | None:
+    """A scenario file recorded a document's download as a 404, and the mock answered 404:
+    the workflow cannot have it, so it must say so (an error) and keep no broken file."""
+    missing = " and the ".join(d.upper() for d in sorted(run.plan.missing_documents))
+    broken = _broken_documents(run, report_id)
+    if broken:
+        return Finding(
+            f"the {missing} of {report_id} answered 404 (as recorded); the workflow saved {', '.join(broken)}, which no signed URL served",
+            "save only the bytes a download served with 200; a 404 is no document",
+        )
+    if run.did_return:
+        return Finding(
+            f"the {missing} of {report_id} answered 404 (as recorded), yet the workflow {run.outcome_text()} as if its documents were saved",
+            f"end with an error that says the {missing} could not be downloaded",
+        )
+    return None
+
+
 @rule(
     "downloads_both_documents",
-    title="when a report completes, the workflow saves its PDF and DOCX, the bytes the signed URLs served",
-    source=f'Polling Best Practices: "completed: Report ready, download URLs available"; {URLS}',
+    title="when a report completes, the workflow saves its PDF and DOCX, the bytes the signed URLs served; a document that answers 404 is reported as an error, never saved as a broken file",
+    source=(
+        f'Polling Best Practices: "completed: Report ready, download URLs available"; {URLS}; '
+        "docs/api-contract.md, Conventions: an error is the envelope with a status, 404 among "
+        "those in use (a scenario file recorded the document's download as a 404: the file "
+        "cannot be had, so it is not demanded, and the workflow that promised both documents "
+        "fails instead of finishing)"
+    ),
     applies_to="workflow",
 )
 def downloads_both_documents(run: WorkflowRun) -> Finding | None:
@@ -246,6 +282,8 @@ def downloads_both_documents(run: WorkflowRun) -> Finding | None:
         return None  # downloads_survive_transient_faults (--strict) names it
     if run.raised is not None and any(d.status == 403 for d in downloads):
         return None  # refetches_urls_after_403 names it
+    if run.plan.missing_documents:
+        return _recorded_missing(run, last)
     missing = _missing_documents(run, last)
     if missing:
         return Finding(

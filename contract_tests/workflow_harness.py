@@ -17,7 +17,7 @@ import hashlib
 import json
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -34,7 +34,7 @@ from contract_tests.harness import (
 from contract_tests.loopback import Answer
 from contract_tests.model import GIVE_UP_LIMIT_SECONDS
 from contract_tests.runs import StopReason
-from contract_tests.workflow_model import SCENARIO_OF, WorkflowPlan
+from contract_tests.workflow_model import WorkflowPlan
 from contract_tests.workflow_runs import WorkflowRequest, WorkflowRun, saved_files
 
 __all__ = ["MAX_REPORTS", "WorkflowBackend", "workflow_time_limit"]
@@ -171,14 +171,15 @@ class _WorkflowObserver(PaceObserver[WorkflowRun]):
 class WorkflowBackend(MockBackend):
     """The mock for one workflow check run; see the module docstring."""
 
-    def __init__(self) -> None:
+    def __init__(self, scenario_files: Sequence[str | Path] = ()) -> None:
+        """``scenario_files``: loaded by the mock, for plans that replay one."""
         self._run: WorkflowRun | None = None
         self._workflow_observer: _WorkflowObserver | None = None
         self._creates = 0
         self._downloads = 0
         self._fault_active = False
         self._runs = 0
-        super().__init__(middleware=self._middleware)
+        super().__init__(middleware=self._middleware, scenario_files=scenario_files)
         self._outputs = Path(tempfile.mkdtemp(prefix="contract-kit-workflow-"))
 
     def close(self) -> None:
@@ -280,7 +281,7 @@ class WorkflowBackend(MockBackend):
                 return app(environ, start_response)
             method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
             if method == "POST" and path == _CREATE_PATH:
-                environ["HTTP_X_MOCK_SCENARIO"] = SCENARIO_OF[run.plan.outcome_of(self._creates)]
+                environ["HTTP_X_MOCK_SCENARIO"] = run.plan.scenario_of(self._creates)
                 self._creates += 1
                 return app(environ, start_response)
             if not path.startswith(_STORAGE_PREFIX) or method != "GET":

@@ -89,10 +89,16 @@ class WorkflowPlan:
     download_delay: float = 0.0
     delay_placement: DelayPlacement = "between_documents"
     download_fault: str | None = None
+    #: A completed scenario file (``--examples-from``) every report replays instead of a
+    #: named scenario, and the documents whose download it recorded as a 404.
+    scenario_file: str | None = None
+    missing_documents: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not self.outcomes:
             raise ValueError("a workflow plan needs at least one outcome")
+        if self.scenario_file is not None and self.outcomes != ("completed",):
+            raise ValueError("a plan replaying a scenario file has the one outcome completed")
         if any(o not in RETRYABLE for o in self.outcomes[:-1]):
             raise ValueError("only retryable failures may come before a plan's last outcome")
 
@@ -105,9 +111,17 @@ class WorkflowPlan:
         """How the last planned report ends."""
         return self.outcomes[-1]
 
+    def scenario_of(self, index: int) -> str:
+        """The mock's ``X-Mock-Scenario`` for the report created ``index``-th."""
+        if self.scenario_file is not None:
+            return f"file:{self.scenario_file}"
+        return SCENARIO_OF[self.outcome_of(index)]
+
     @property
     def path(self) -> str:
         """The plan's family for the coverage table, e.g. ``timeout -> internal error -> completed``."""
+        if self.scenario_file is not None:
+            return f"scenario file: {self.scenario_file}"
         return " -> ".join(_LABELS[o] for o in self.outcomes)
 
     @property
@@ -119,6 +133,8 @@ class WorkflowPlan:
         """The download family for the coverage table (None: nothing is downloaded)."""
         if self.final != "completed":
             return None
+        if self.missing_documents:
+            return "download: a document answers 404, as recorded"
         if not self.download_delay:
             return "download: on time"
         hold = "URLs expire" if self.urls_expire else "URLs still valid"
@@ -131,8 +147,10 @@ class WorkflowPlan:
         for number, outcome in enumerate(self.outcomes, start=1):
             more = " (and every later report)" if number == len(self.outcomes) else ""
             lines.append(
-                f"    report {number}{more}: {_LABELS[outcome]} (scenario {SCENARIO_OF[outcome]})"
+                f"    report {number}{more}: {_LABELS[outcome]} (scenario {self.scenario_of(number - 1)})"
             )
+        for document in sorted(self.missing_documents):
+            lines.append(f"    its {document.upper()} download answers 404, as recorded")
         if self.final == "completed" and self.download_delay:
             where = (
                 "after its first document arrived"

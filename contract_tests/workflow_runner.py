@@ -24,6 +24,11 @@ from contract_tests.runner import (
     shrink_the_rest,
     validate_budget,
 )
+from contract_tests.scenario_examples import (
+    ExamplesFrom,
+    scenario_file_paths,
+    scenario_workflow_plans,
+)
 from contract_tests.workflow_harness import WorkflowBackend
 from contract_tests.workflow_model import WorkflowPlan
 from contract_tests.workflow_runs import WorkflowRun
@@ -71,9 +76,11 @@ def _run_plans(
     seed: int | None,
     rules: list[str] | None,
     strict: bool,
+    examples_from: ExamplesFrom,
 ) -> CheckResult:
     """Run the workflow on the plans, on one :class:`WorkflowBackend` closed afterwards."""
-    backend = WorkflowBackend()
+    recorded = scenario_workflow_plans(examples_from)
+    backend = WorkflowBackend(scenario_file_paths(examples_from))
     try:
         return _search_plans(
             target,
@@ -82,6 +89,7 @@ def _run_plans(
             seed,
             rules,
             strict,
+            recorded,
         )
     finally:
         backend.close()
@@ -94,6 +102,7 @@ def _search_plans(
     seed: int | None,
     rules: list[str] | None,
     strict: bool,
+    recorded: list[WorkflowPlan],
 ) -> CheckResult:
     selected = select_rules(rules, workflow_checks.WORKFLOW_RULES, strict=strict)
     result = CheckResult(target=target, rules=selected, strict=strict, example_kind="plan")
@@ -111,7 +120,7 @@ def _search_plans(
     strategy = workflow_plans(strict=strict)
     search_examples(
         strategy,
-        explicit_workflow_plans(strict=strict),
+        [*explicit_workflow_plans(strict=strict), *recorded],
         examples,
         seed,
         run_with(result.rules),
@@ -139,10 +148,13 @@ def check_workflow(
     seed: int | None = 0,
     rules: list[str] | None = None,
     strict: bool = False,
+    examples_from: ExamplesFrom = None,
 ) -> CheckResult:
     """Check a Python workflow ``workflow(case_id, *, base_url, api_key, output_dir)``.
 
     ``strict`` adds transient faults on downloads and ``downloads_survive_transient_faults``.
+    ``examples_from`` (scenario files, or directories of them) adds a plan for each completed
+    recording: the workflow's report replays it, a document recorded missing answers 404.
     """
     validate_budget(examples, seed)
     _validate_workflow(workflow)
@@ -154,6 +166,7 @@ def check_workflow(
         seed,
         rules,
         strict,
+        examples_from,
     )
 
 
@@ -164,10 +177,12 @@ def check_workflow_command(
     seed: int | None = 0,
     rules: list[str] | None = None,
     strict: bool = False,
+    examples_from: ExamplesFrom = None,
 ) -> CheckResult:
     """Check a workflow in any language: ``command`` gets ``SW_BASE_URL``, ``SW_API_KEY``,
     ``SW_CASE_ID`` and ``SW_OUTPUT_DIR`` (``{case_id}`` and ``{output_dir}`` in it are
-    replaced too) and runs on the kit's discrete-event clock; exit 0 means it finished."""
+    replaced too) and runs on the kit's discrete-event clock; exit 0 means it finished.
+    ``examples_from`` as for :func:`check_workflow`."""
     validate_budget(examples, seed)
     if not isinstance(command, str) or not command.strip():
         raise UsageError(
@@ -181,4 +196,5 @@ def check_workflow_command(
         seed,
         rules,
         strict,
+        examples_from,
     )

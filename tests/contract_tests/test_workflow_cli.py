@@ -71,7 +71,10 @@ def test_a_command_that_does_nothing_exits_1() -> None:
         (["--workflow-cmd", "  "], "pass a command line"),
         (["--workflow-cmd", "false", "--examples", "-1"], "--examples -1"),
         (["--workflow", "a:b", "--client", "a:b"], "not allowed with argument"),
-        (["--workflow", "a:b", "--examples-from", "."], "leave --examples-from out"),
+        (
+            ["--workflow", "clients_under_test.workflow:run_workflow", "--examples-from", "nope"],
+            "--examples-from: ",
+        ),
     ],
 )
 def test_usage_errors_exit_2_saying_what_to_pass(arguments: list[str], message: str) -> None:
