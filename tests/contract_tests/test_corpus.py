@@ -13,6 +13,11 @@ whole virtual hour, so ``make test`` checks each command client under one profil
 correct one under ``--strict`` (which runs every documented lifecycle too), a buggy one under
 the profile that catches it. ``REPORTS_MOCK_TEST_BUDGET=full`` checks every client under
 both profiles and runs the determinism check 20 times instead of 5.
+
+A buggy command client that differs from its style's correct one only where a lifecycle outlasts
+the correct one's deadline (:data:`TELLING_LIFECYCLE`) runs, in ``make test``, on that one
+explicit lifecycle: on every other it runs the very lines the correct client's ``--strict`` check
+covers, and each of its polls forks processes (the full budget runs it on every lifecycle).
 """
 
 from __future__ import annotations
@@ -25,7 +30,16 @@ from pathlib import Path
 import pytest
 from corpus import CLIENTS, PASSES, CorpusClient, build_go_clients, httpx_sync_client
 
-from contract_tests import RULES, CheckResult, check_client, check_command, render_result
+from contract_tests import (
+    RULES,
+    CheckResult,
+    RuleViolation,
+    check_client,
+    check_command,
+    render_result,
+)
+from contract_tests.examples import explicit_lifecycles
+from contract_tests.harness import MockBackend
 
 from .conftest import run_kit
 
@@ -40,6 +54,11 @@ FULL_BUDGET = os.environ.get("REPORTS_MOCK_TEST_BUDGET", "") == "full"
 DETERMINISM_RUNS = 20 if FULL_BUDGET else 5
 DETERMINISM_EXAMPLES = 1
 DETERMINISM_SEED = 20261201
+#: Buggy command clients whose bug only one explicit lifecycle can show, with its path. The
+#: bash client without a deadline is ``wait_for_report.sh`` with ``while true`` for its
+#: ten-minute loop: it behaves differently only on a report that never ends, where it polls for
+#: the kit's whole hour (some 720 polls, each a curl and a jq).
+TELLING_LIFECYCLE = {"bash-curl-jq/no-deadline": "never terminal"}
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +72,32 @@ def _check(client: CorpusClient, strict: bool, request: pytest.FixtureRequest) -
         examples = CORRECT_PYTHON_EXAMPLES if client.correct else BUGGY_PYTHON_EXAMPLES
         return check_client(client.function(), examples=examples, seed=SEED, strict=strict)
     go = request.getfixturevalue("go_bin") if "{go_bin}" in client.target else None
+    if client.id in TELLING_LIFECYCLE and not FULL_BUDGET:
+        return _check_on_one_lifecycle(client.command(go), TELLING_LIFECYCLE[client.id], strict)
     return check_command(client.command(go), examples=COMMAND_EXAMPLES, seed=SEED, strict=strict)
+
+
+def _check_on_one_lifecycle(command: str, path: str, strict: bool) -> CheckResult:
+    """``check_command``'s verdict on ``command`` from the kit's explicit lifecycle of ``path``
+    alone: one run, every rule of the profile checked on it (nothing to shrink)."""
+    (lifecycle,) = [each for each in explicit_lifecycles() if each.path == path]
+    rules = [rule for rule in RULES.values() if strict or rule.profile == "documented"]
+    result = CheckResult(target=command, rules=rules, strict=strict)
+    backend = MockBackend()
+    try:
+        run = backend.run_command(command, lifecycle, "case_kit_0")
+    finally:
+        backend.close()
+    result.examples_run = 1
+    result.coverage[f"path: {lifecycle.path}"] += 1
+    for rule in result.rules:
+        try:
+            rule.enforce(run)
+        except RuleViolation as violation:
+            violation.lifecycle_text = run.describe_example()
+            violation.requests_text = run.describe_requests()
+            result.violations.append(violation)
+    return result
 
 
 def _profiles(client: CorpusClient) -> tuple[bool, ...]:
