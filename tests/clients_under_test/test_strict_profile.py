@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -11,12 +10,13 @@ import pytest
 from clients_under_test import planted_fault_clients, resilient_backoff
 from contract_tests import check_client, render_result
 
+from ..conftest import FULL_BUDGET
+
 EXAMPLES = 20
 #: ``REPORTS_MOCK_TEST_BUDGET=full``: the fault-intolerant clients also get generated lifecycles
 #: (5 documented, 20 strict, with Hypothesis's shrinking). ``make test`` runs the kit's explicit
 #: lifecycles alone: those hold every fault kind on a poll (``explicit_fault_lifecycles``), so
 #: each planted intolerance is still met, and caught, there.
-FULL_BUDGET = os.environ.get("REPORTS_MOCK_TEST_BUDGET", "") == "full"
 INTOLERANT_DOCUMENTED_EXAMPLES = 5 if FULL_BUDGET else 0
 INTOLERANT_STRICT_EXAMPLES = EXAMPLES if FULL_BUDGET else 0
 

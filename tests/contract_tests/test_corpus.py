@@ -23,7 +23,6 @@ covers, and each of its polls forks processes (the full budget runs it on every 
 
 from __future__ import annotations
 
-import os
 import random
 import subprocess
 from pathlib import Path
@@ -42,6 +41,7 @@ from contract_tests import (
 from contract_tests.examples import explicit_lifecycles
 from contract_tests.harness import MockBackend
 
+from ..conftest import FULL_BUDGET
 from .conftest import run_kit
 
 #: Generated examples on top of the kit's explicit lifecycles.
@@ -49,8 +49,6 @@ CORRECT_PYTHON_EXAMPLES = 2
 BUGGY_PYTHON_EXAMPLES = 0
 COMMAND_EXAMPLES = 0
 SEED = 0
-#: ``REPORTS_MOCK_TEST_BUDGET=full``: every profile of every command client, 20 determinism runs.
-FULL_BUDGET = os.environ.get("REPORTS_MOCK_TEST_BUDGET", "") == "full"
 #: The determinism check: one correct client's --strict check, run this many times.
 DETERMINISM_RUNS = 20 if FULL_BUDGET else 5
 DETERMINISM_EXAMPLES = 1
