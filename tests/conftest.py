@@ -33,6 +33,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("long_running") is None)
 
 
+#: ``REPORTS_MOCK_TEST_BUDGET=full``: the kit's checks with their full budgets (every profile,
+#: every generated example). ``make test`` keeps the kit's explicit lifecycles, which hold an
+#: example of each path and of each planted bug, and trims what only repeats them.
+FULL_BUDGET = os.environ.get("REPORTS_MOCK_TEST_BUDGET", "") == "full"
+
 START_TIME = "2026-01-15T10:30:00Z"
 API_KEY = "sk-test-tenant-one"
 OTHER_API_KEY = "sk-test-tenant-two"
