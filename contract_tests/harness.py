@@ -565,12 +565,13 @@ class MockBackend:
                     start_new_session=True,
                 )
                 try:
-                    stdout, stderr, idled = communicate_until(
-                        process,
-                        WALL_CLOCK_LIMIT,
-                        lambda: self._stop_reason,
-                        lambda: self._active_at,
-                    )
+                    with watch.following(process.pid):
+                        stdout, stderr, idled = communicate_until(
+                            process,
+                            WALL_CLOCK_LIMIT,
+                            lambda: self._stop_reason,
+                            lambda: self._active_at,
+                        )
                 finally:
                     run.ended_at = self.clock.now() - created_epoch
         finally:
