@@ -147,12 +147,18 @@ def _polls_journaled(app: Flask, report_id: str) -> tuple[int, float]:
     return len(polls), count
 
 
-def test_sqlite_polls_are_answered_on_the_loop_after_their_batched_journal_entries(
-    tmp_path: Any,
-) -> None:
+def _sqlite_app(tmp_path: Any) -> tuple[Flask, SQLiteStore]:
+    """A mock on a fresh SQLite file, and its store."""
     app = make_app(STORE=f"sqlite:///{tmp_path}/front.db")
     store = backend_of(app).state.store
     assert isinstance(store, SQLiteStore)
+    return app, store
+
+
+def test_sqlite_polls_are_answered_on_the_loop_after_their_batched_journal_entries(
+    tmp_path: Any,
+) -> None:
+    app, store = _sqlite_app(tmp_path)
     batches: list[int] = []
     append_requests = store.append_requests
 
@@ -184,9 +190,7 @@ def test_sqlite_polls_are_answered_on_the_loop_after_their_batched_journal_entri
 
 
 def test_a_sqlite_poll_whose_batched_write_the_store_refuses_is_a_503(tmp_path: Any) -> None:
-    app = make_app(STORE=f"sqlite:///{tmp_path}/front.db")
-    store = backend_of(app).state.store
-    assert isinstance(store, SQLiteStore)
+    app, store = _sqlite_app(tmp_path)
     append_requests = store.append_requests
     lock = threading.Event()
     lock.set()
@@ -212,9 +216,7 @@ def test_a_sqlite_poll_whose_batched_write_the_store_refuses_is_a_503(tmp_path: 
 def test_a_sqlite_poll_whose_batched_write_fails_otherwise_is_served_by_the_pool(
     tmp_path: Any,
 ) -> None:
-    app = make_app(STORE=f"sqlite:///{tmp_path}/front.db")
-    store = backend_of(app).state.store
-    assert isinstance(store, SQLiteStore)
+    app, store = _sqlite_app(tmp_path)
 
     def broken(entries: list[Any]) -> None:
         raise RuntimeError("a bug in the batch")
@@ -232,9 +234,7 @@ def test_a_sqlite_poll_whose_batched_write_fails_otherwise_is_served_by_the_pool
 def test_a_sqlite_poll_the_loop_cannot_read_at_once_is_served_by_the_pool(
     tmp_path: Any,
 ) -> None:
-    app = make_app(STORE=f"sqlite:///{tmp_path}/front.db")
-    store = backend_of(app).state.store
-    assert isinstance(store, SQLiteStore)
+    app, store = _sqlite_app(tmp_path)
     threads: list[str] = []
     front, report_id = _front_and_report(app, threads)
     loop_thread = threading.get_ident()  # serve() runs the loop in this thread
@@ -288,7 +288,7 @@ def test_redis_polls_are_answered_on_the_loop_in_one_round_trip_per_batch(
     assert len(threads) == 1  # no poll reached the pool
     # The loop made no store call itself: the polls in flight went in batches, each one
     # pipeline (one round trip) made by the worker's Redis thread.
-    assert {call for call in calls} == {("report_numbers_and_entries", "mock-redis_0")}
+    assert set(calls) == {("report_numbers_and_entries", "mock-redis_0")}
     assert len(calls) < len(paths)
     assert _polls_journaled(app, report_id) == (8, 8.0)
     # A poll the caches cannot answer (an unknown id: maybe a case id) goes to the pool.
