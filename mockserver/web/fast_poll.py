@@ -27,8 +27,9 @@ Everything else goes to Flask unchanged: other routes and methods, a missing or 
 a poll that a fault rule may strike or that the rate limit counts, and any other error. A
 poll handed over after step 1 carries its scope in the environ (:data:`SCOPE_ENVIRON_KEY`),
 so Flask does not read the store again; one whose entry was written already is marked
-(:data:`JOURNALED_ENVIRON_KEY`), so Flask writes no second one. The app's hooks are checked once: if anything beyond
-the ones reproduced here is registered, the lean path stands aside and Flask answers all.
+(:data:`JOURNALED_ENVIRON_KEY`), so Flask writes no second one. The app's hooks are checked
+once: if anything beyond the ones reproduced here is registered, the lean path stands aside
+and Flask answers all.
 """
 
 from __future__ import annotations
@@ -189,8 +190,10 @@ class FastPoll:
         """The poll this path may serve from this worker's caches (current as of a version,
         no fault rule for the report), else ``None``."""
         poll = self._poll_of(environ)
-        if poll is None:
-            return None
+        return None if poll is None else self._cached(poll, environ)
+
+    def _cached(self, poll: tuple[str, str, str], environ: WSGIEnvironment) -> _CachedPoll | None:
+        """:meth:`_cached_poll` of a poll :meth:`_poll_of` accepted."""
         path, target, owner = poll
         version = self._backend.state.clock.cached_version
         faults = self._backend.gateway.faults
@@ -274,16 +277,20 @@ class FastPoll:
         query: str = environ.get("QUERY_STRING", "")
         journaled = False
         try:
-            version = state.clock.cached_version
-            if version is not None and gateway.faults.surely_no_rule(version, target):
+            cached = self._cached(poll, environ)
+            if cached is not None:
                 # The journal entry goes with the read (one Redis round trip) if the caches
                 # still hold: then the answer is 200, whatever the report's state.
-                count = gateway.faults.poll_count_key(target)
                 scope, journaled = state.poll_scope(
-                    owner, target, version=version, path=path, query=query, count=count
+                    owner,
+                    target,
+                    version=cached.version,
+                    path=path,
+                    query=query,
+                    count=cached.count,
                 )
             else:
-                scope, journaled = state.scope(owner, target), False
+                scope = state.scope(owner, target)
             if not journaled and not gateway.unfaulted(scope, "poll", target):
                 environ[SCOPE_ENVIRON_KEY] = scope  # Flask counts, chooses and answers
                 return None
